@@ -1,0 +1,28 @@
+# The two commands of the README: `make serve` and `make test`. Both set up .venv first if needed.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+serve: $(VENV)/.installed
+	$(BIN)/deflect serve
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app indexer bench tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var

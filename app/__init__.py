@@ -1,0 +1,1 @@
+"""Deflect: the FAQ deflection search service."""

@@ -1,0 +1,94 @@
+"""The `deflect` command: index, serve (and, as they land, reports)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from app.settings import Settings
+from indexer import store
+from indexer.analysis import Analyzer
+from indexer.build import BuildReport, build_index
+from indexer.embedding import EmbedderError, load_embedder
+
+cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, add_completion=False)
+
+
+def run_index(settings: Settings, *, force: bool = False, echo: bool = True) -> BuildReport:
+    """Build the index from settings.content_dir, with a progress bar; prints what changed."""
+    if not settings.content_dir.is_dir():
+        raise typer.BadParameter(f"content directory {settings.content_dir} does not exist")
+    try:
+        embedder = load_embedder(settings.model)
+    except EmbedderError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="passage", desc="embedding", disable=not echo or total == 0)
+        bar.n = done
+        bar.refresh()
+
+    report = build_index(content_dir=settings.content_dir, index_dir=settings.index_dir, embedder=embedder,
+                         analyzer=Analyzer(morphological=settings.morphological_analysis), force=force,
+                         on_progress=progress)
+    if bar is not None:
+        bar.close()
+    if echo:
+        for problem in report.problems:
+            typer.secho(f"skipped {problem.source}: {problem.reason}", fg="yellow", err=True)
+        if report.published:
+            typer.echo(f"published {report.build_id} with {embedder.name}: {len(report.added)} added, "
+                       f"{len(report.changed)} changed, {len(report.removed)} removed, {report.unchanged} unchanged; "
+                       f"{report.embedded_passages} passages embedded, {report.reused_passages} reused "
+                       f"({report.seconds:.1f} s)")
+            for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+                if ids and len(ids) <= 20:
+                    typer.echo(f"  {label}: {', '.join(ids)}")
+        else:
+            typer.echo(f"index is up to date ({report.build_id}, {report.unchanged} articles)")
+    return report
+
+
+@cli.command()
+def index(
+    content: Annotated[Path | None, typer.Option("--content", help="directory of Markdown articles")] = None,
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="where builds are written")] = None,
+    force: Annotated[bool, typer.Option("--force", help="re-embed every article")] = False,
+) -> None:
+    """Build the search index from the help articles and publish it (only changed articles are re-embedded)."""
+    overrides = {k: v for k, v in {"content_dir": content, "index_dir": index_dir}.items() if v is not None}
+    try:
+        run_index(Settings(**overrides), force=force)
+    except store.IndexLockedError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers")] = 1,
+) -> None:
+    """Run the API, building the index from the content directory first if none exists."""
+    import uvicorn
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if store.current_build_id(settings.index_dir) is None:
+        typer.echo(f"no index in {settings.index_dir}: building it from {settings.content_dir}")
+        run_index(settings)
+    # A factory, so each worker process builds its own app (and loads its own model) at start-up.
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,104 @@
+"""Request dependencies: the only code that reads request.state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.calibration import Calibration
+from app.keys import Scope, scope_of
+from app.live_index import LiveIndex
+from app.privacy import Redactor
+from app.settings import Settings
+from app.suggestions import SuggestPolicy
+from indexer.embedding import Embedder
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.state.engine) as session:
+        yield session
+
+
+def get_live_index(request: Request) -> LiveIndex:
+    live: LiveIndex = request.state.live_index
+    return live
+
+
+def get_embedder(request: Request) -> Embedder:
+    embedder: Embedder = request.state.embedder
+    return embedder
+
+
+def get_calibration(request: Request) -> Calibration:
+    calibration: Calibration = request.state.calibration
+    return calibration
+
+
+def get_redactor(request: Request) -> Redactor:
+    redactor: Redactor = request.state.redactor
+    return redactor
+
+
+def get_policy(request: Request) -> SuggestPolicy:
+    policy: SuggestPolicy = request.state.suggest_policy
+    return policy
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
+CalibrationDep = Annotated[Calibration, Depends(get_calibration)]
+RedactorDep = Annotated[Redactor, Depends(get_redactor)]
+PolicyDep = Annotated[SuggestPolicy, Depends(get_policy)]
+
+
+class AccessError(Exception):
+    """A request without the key its endpoint needs (401) or with one of too narrow a scope (403)."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
+def _require(request: Request, settings: Settings, allowed: set[Scope]) -> None:
+    if settings.open_access:
+        return
+    key = _presented_key(request)
+    if key is None:
+        raise AccessError(401, "missing_key", "send an API key as 'Authorization: Bearer <key>'")
+    scope = scope_of(key, secret_keys=settings.secret_keys, publishable_keys=settings.publishable_keys)
+    if scope is None:
+        raise AccessError(401, "invalid_key", "the API key is not valid")
+    if scope not in allowed:
+        raise AccessError(403, "insufficient_scope", "this endpoint needs a secret key")
+
+
+def require_public_key(request: Request, settings: SettingsDep) -> None:
+    """Suggest and events: a publishable or a secret key."""
+    _require(request, settings, {Scope.PUBLISHABLE, Scope.SECRET})
+
+
+def require_secret_key(request: Request, settings: SettingsDep) -> None:
+    """Reports, indexing and admin: a secret key."""
+    _require(request, settings, {Scope.SECRET})
+
+
+PublicAccess = Depends(require_public_key)
+SecretAccess = Depends(require_secret_key)

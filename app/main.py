@@ -1,0 +1,137 @@
+"""The FastAPI application: create_app(settings) and the lifespan that loads the heavy objects once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.calibration import calibration_for, load_calibrations
+from app.db import create_tables, make_engine
+from app.deps import AccessError
+from app.live_index import LiveIndex
+from app.privacy import Redactor
+from app.routers import health, suggest
+from app.settings import Settings
+from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
+from indexer.analysis import Analyzer
+from indexer.embedding import Embedder, load_embedder
+
+logger = logging.getLogger("deflect")
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """The service. `embedder` replaces the configured model (tests inject a small one)."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        if settings.open_access:
+            logger.warning("no DEFLECT_SECRET_KEYS or DEFLECT_PUBLISHABLE_KEYS set: every endpoint is OPEN")
+        engine = make_engine(settings.database_url)
+        create_tables(engine)
+        model = embedder or load_embedder(settings.model)
+        analyzer = Analyzer(morphological=settings.morphological_analysis)
+        live_index = LiveIndex(settings.index_dir, model=model.name, analyzer=analyzer)
+        live_index.load()
+        # First calls pay for lazy initialisation (tokenizer tables, BLAS); pay it before traffic.
+        model.embed_query("warm-up")
+        analyzer.terms("ウォームアップ warm-up")
+        thresholds = {loc: settings.thresholds_for(loc) for loc in [*settings.locales, "default"]}
+        state = {
+            "settings": settings,
+            "engine": engine,
+            "embedder": model,
+            "live_index": live_index,
+            "calibration": calibration_for(model.name, load_calibrations()),
+            "redactor": Redactor(),
+            "suggest_policy": SuggestPolicy(tuple(settings.locales), settings.min_query_chars,
+                                            settings.max_query_chars, thresholds),
+        }
+        poller = asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds))
+        try:
+            yield state
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            engine.dispose()
+
+    app = FastAPI(
+        title="Deflect",
+        version="1.0.0",
+        summary="Suggests help articles before customers write in, and measures what that saves.",
+        lifespan=lifespan,
+    )
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"], max_age=600,
+        )
+    _install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(suggest.router)
+    return app
+
+
+async def _watch_index(live_index: LiveIndex, every_seconds: float) -> None:
+    """Pick up builds published by `deflect index` (or another instance) without a restart."""
+    if every_seconds <= 0:
+        return
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await asyncio.to_thread(live_index.refresh)
+        except Exception:  # a bad build must never kill the watcher; LiveIndex keeps the old one
+            logger.exception("index refresh failed")
+
+
+def _error(status_code: int, code: str, message: str, detail: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status_code)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Domain errors become HTTP errors here, and only here; every error body is {error, message}."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in exc.errors()]
+        first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"] if part != "body")
+        return _error(422, "invalid_request", f"{where}: {first['msg']}" if where else str(first["msg"]), detail)
+
+    @app.exception_handler(InvalidQueryError)
+    async def invalid_query(_request: Request, exc: InvalidQueryError) -> JSONResponse:
+        return _error(422, "invalid_query", str(exc))
+
+    @app.exception_handler(IndexUnavailableError)
+    async def index_unavailable(_request: Request, exc: IndexUnavailableError) -> JSONResponse:
+        return _error(503, "index_unavailable", str(exc))
+
+    @app.exception_handler(SuggestError)
+    async def suggest_failed(_request: Request, exc: SuggestError) -> JSONResponse:
+        return _error(400, "suggest_failed", str(exc))
+
+    @app.exception_handler(AccessError)
+    async def access_denied(_request: Request, exc: AccessError) -> JSONResponse:
+        return _error(exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        response = _error(exc.status_code, code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response

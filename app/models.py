@@ -1,0 +1,43 @@
+"""Database tables. Question text is stored only after redaction (app.privacy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SuggestionSet(SQLModel, table=True):
+    """One answered suggest call: what was asked (redacted) and what was shown."""
+
+    __tablename__ = "suggestion_set"
+
+    id: str = Field(primary_key=True, max_length=32, description="the query_id")
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
+    channel: str = Field(max_length=8, index=True)
+    locale: str | None = Field(default=None, max_length=16)
+    client_id: str | None = Field(default=None, max_length=128, index=True)
+    text: str | None = Field(default=None, description="redacted question; purged after the retention period")
+    label: str = Field(max_length=16)
+    confidence: float
+    result_count: int
+    index_build: str = Field(max_length=64)
+    composing: bool = Field(default=False, description="asked mid IME composition: answered, never counted")
+
+
+class SuggestedArticle(SQLModel, table=True):
+    """One article shown in a suggestion set, at its position (1-based)."""
+
+    __tablename__ = "suggested_article"
+
+    query_id: str = Field(foreign_key="suggestion_set.id", primary_key=True, max_length=32)
+    position: int = Field(primary_key=True)
+    article_id: str = Field(index=True, max_length=200)
+    score: float
+    confidence: float
+    fallback: bool = False

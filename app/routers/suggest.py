@@ -1,0 +1,82 @@
+"""Suggest articles for a question: the search box (GET, as the user types) and the inquiry form (POST)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from app.deps import CalibrationDep, EmbedderDep, LiveIndexDep, PolicyDep, PublicAccess, RedactorDep, SessionDep
+from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
+from app.search import SearchFilters
+from app.suggestions import SuggestionResult, SuggestRequest, suggest
+
+router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[PublicAccess])
+
+
+@router.post("/suggest", response_model=SuggestResponse)
+def suggest_articles(
+    body: SuggestRequestBody,
+    session: SessionDep,
+    live_index: LiveIndexDep,
+    embedder: EmbedderDep,
+    calibration: CalibrationDep,
+    redactor: RedactorDep,
+    policy: PolicyDep,
+) -> SuggestResponse:
+    """Suggest the help articles most likely to answer a question.
+
+    Every response carries a `query_id` to report events against. `label` says whether the
+    best result answers the question (`answered`), might (`low_confidence`) or nothing fits
+    (`no_answer`, with no results). Set `confident_only` on an inquiry form to get nothing
+    unless the answer is confident, and `composing` while an IME composition is in progress.
+    """
+    filters = body.filters
+    request = SuggestRequest(
+        text=body.text, channel=body.channel, locale=body.locale, client_id=body.client_id, limit=body.limit,
+        filters=SearchFilters(category=filters.category if filters else None,
+                              tags=tuple(filters.tags) if filters else ()),
+        composing=body.composing, confident_only=body.confident_only,
+    )
+    result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
+                     redactor=redactor, policy=policy, request=request)
+    return _response(result)
+
+
+@router.get("/suggest", response_model=SuggestResponse)
+def suggest_articles_for_search_box(
+    session: SessionDep,
+    live_index: LiveIndexDep,
+    embedder: EmbedderDep,
+    calibration: CalibrationDep,
+    redactor: RedactorDep,
+    policy: PolicyDep,
+    q: str = Query(description="the text in the search box", max_length=100_000),
+    locale: str | None = Query(default=None, max_length=16),
+    channel: Channel = "search",
+    client_id: str | None = Query(default=None, max_length=128),
+    limit: int = Query(default=5, ge=1, le=20),
+    category: str | None = Query(default=None, max_length=100),
+    composing: bool = False,
+) -> SuggestResponse:
+    """The same as POST /v1/suggest, as a GET for search boxes."""
+    request = SuggestRequest(text=q, channel=channel, locale=locale, client_id=client_id, limit=limit,
+                             filters=SearchFilters(category=category), composing=composing)
+    result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
+                     redactor=redactor, policy=policy, request=request)
+    return _response(result)
+
+
+def _response(result: SuggestionResult) -> SuggestResponse:
+    return SuggestResponse(
+        query_id=result.query_id,
+        label=result.label,  # type: ignore[arg-type]
+        confidence=round(result.confidence, 4),
+        results=[
+            SuggestedArticlePublic(
+                article_id=hit.article.id, title=hit.article.title, url=hit.article.url, locale=hit.article.locale,
+                category=hit.article.category, snippet=hit.snippet, snippet_html=hit.snippet_html,
+                highlights=hit.highlights, score=round(hit.score, 6), confidence=round(hit.confidence, 4),
+                label=label, fallback=hit.fallback,  # type: ignore[arg-type]
+            )
+            for hit, label in result.hits
+        ],
+    )

@@ -1,0 +1,260 @@
+"""Hybrid article search: dense (FAISS) and lexical (BM25) rankings fused by rank, per article.
+
+Errors: `SearchError` is the base; `QueryRejectedError` is a question that cannot be searched.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from app.calibration import Calibration
+from indexer.analysis import Analyzer
+from indexer.articles import Article
+from indexer.embedding import Embedder
+from indexer.store import IndexBuild
+
+# Reciprocal-rank fusion constant: 60 is the published default (Cormack et al. 2009); with only
+# two rankers it flattens the top so that agreement counts more than one ranker's first place.
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+DENSE_CANDIDATES = 512
+SNIPPET_CHARS = 160
+
+
+class SearchError(Exception):
+    """Base of search errors."""
+
+
+class QueryRejectedError(SearchError):
+    """The question cannot be searched as given (empty, too long, unknown locale)."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    visibility: tuple[str, ...] = ("public",)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article: Article
+    score: float
+    confidence: float
+    fallback: bool
+    snippet: str
+    highlights: list[tuple[int, int]]
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def snippet_html(self) -> str:
+        """The snippet, HTML-escaped, with matched terms in <mark>."""
+        parts: list[str] = []
+        position = 0
+        for start, end in self.highlights:
+            parts.append(html.escape(self.snippet[position:start]))
+            parts.append(f"<mark>{html.escape(self.snippet[start:end])}</mark>")
+            position = end
+        parts.append(html.escape(self.snippet[position:]))
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    hits: list[SearchHit]
+    confidence: float
+    query_terms: list[str]
+
+
+class SearchIndex:
+    """A loaded build with the per-article arrays that fusion needs, computed once per build."""
+
+    def __init__(self, build: IndexBuild, analyzer: Analyzer) -> None:
+        self.build = build
+        self.analyzer = analyzer
+        self.article_ids = list(build.articles)
+        position = {article_id: i for i, article_id in enumerate(self.article_ids)}
+        self.passage_article = np.array([position[p.article_id] for p in build.passages], dtype=np.int64)
+        self.article_terms: list[set[str]] = [set() for _ in self.article_ids]
+        for passage, terms in zip(build.passages, build.passage_terms, strict=True):
+            self.article_terms[position[passage.article_id]].update(terms)
+        self.locales = sorted({article.locale for article in build.articles.values()})
+
+    @property
+    def build_id(self) -> str:
+        return self.build.build_id
+
+    def allowed(self, filters: SearchFilters) -> npt.NDArray[np.bool_]:
+        mask = np.ones(len(self.article_ids), dtype=bool)
+        for i, article_id in enumerate(self.article_ids):
+            article = self.build.articles[article_id]
+            if article.visibility not in filters.visibility \
+                    or (filters.category and article.category != filters.category) \
+                    or (filters.tags and not set(filters.tags) & set(article.tags)):
+                mask[i] = False
+        return mask
+
+
+def search_articles(
+    index: SearchIndex,
+    *,
+    embedder: Embedder,
+    calibration: Calibration,
+    text: str,
+    locale: str | None = None,
+    filters: SearchFilters | None = None,
+    limit: int = 5,
+    query_vector: npt.NDArray[np.float32] | None = None,
+    dense_weight: float = DENSE_WEIGHT,
+    lexical_weight: float = LEXICAL_WEIGHT,
+) -> SearchOutcome:
+    """Best articles for a question: one per translation group, in the caller's locale where possible."""
+    filters = filters or SearchFilters()
+    terms = index.analyzer.terms(text)
+    n_articles = len(index.article_ids)
+    if n_articles == 0:
+        return SearchOutcome([], 0.0, terms)
+    vector = embedder.embed_query(text) if query_vector is None else query_vector
+
+    dense_passage = _dense_passage_scores(index, vector)
+    lexical_passage = index.build.lexical.scores(terms)
+    dense_article = _max_per_article(index, dense_passage, fill=-1.0)
+    lexical_article = _max_per_article(index, lexical_passage, fill=0.0)
+
+    allowed = index.allowed(filters)
+    dense_rank = _ranks(dense_article, allowed)
+    lexical_rank = _ranks(np.where(lexical_article > 0, lexical_article, -np.inf), allowed)
+    fused = np.zeros(n_articles, dtype=np.float64)
+    fused += np.where(np.isfinite(dense_rank), dense_weight / (RRF_K + dense_rank), 0.0)
+    fused += np.where(np.isfinite(lexical_rank), lexical_weight / (RRF_K + lexical_rank), 0.0)
+    fused[~allowed] = -np.inf
+
+    groups = _best_per_group(index, fused, locale)
+    groups.sort(key=lambda item: -item[1])
+    weights = index.build.lexical.idf(terms)
+    unknown_weight = math.log1p(index.build.lexical.size)
+    hits: list[SearchHit] = []
+    best_other_dense = [float(dense_article[g[0]]) for g in groups[:2]]
+    for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
+        features = {
+            "dense": float(dense_article[scored_idx]),
+            "coverage": _coverage(terms, index.article_terms[scored_idx], weights, unknown_weight),
+            "lexical": float(lexical_article[scored_idx] / (lexical_article[scored_idx] + 10.0)),
+            "agreement": float(dense_rank[scored_idx] <= 5 and lexical_rank[scored_idx] <= 5),
+            "margin": float(dense_article[scored_idx]) - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1
+                                                           else best_other_dense[0]),
+        }
+        article = index.build.articles[index.article_ids[article_idx]]
+        snippet, highlights = _snippet(index, article_idx, dense_passage, lexical_passage, set(terms))
+        hits.append(SearchHit(article, float(group_score), calibration.confidence(features), fallback,
+                              snippet, highlights, features))
+    confidence = hits[0].confidence if hits else 0.0
+    return SearchOutcome(hits, confidence, terms)
+
+
+def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    total = index.build.dense.ntotal
+    scores = np.full(total, -1.0, dtype=np.float32)
+    if total == 0:
+        return scores
+    # Vectors are L2-normalised, so FAISS inner product is cosine similarity.
+    k = min(total, DENSE_CANDIDATES)
+    found, rows = index.build.dense.search(vector.reshape(1, -1).astype(np.float32), k)
+    valid = rows[0] >= 0
+    scores[rows[0][valid]] = found[0][valid]
+    return scores
+
+
+def _max_per_article(index: SearchIndex, passage_scores: npt.NDArray[np.float32], *, fill: float) -> npt.NDArray[np.float64]:
+    result = np.full(len(index.article_ids), fill, dtype=np.float64)
+    np.maximum.at(result, index.passage_article, passage_scores.astype(np.float64))
+    return result
+
+
+def _ranks(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """1-based rank of each allowed, scored article; inf for the rest."""
+    masked = np.where(allowed, scores, -np.inf)
+    order = np.argsort(-masked, kind="stable")
+    ranks = np.full(len(scores), np.inf)
+    finite = np.isfinite(masked[order])
+    ranks[order[finite]] = np.arange(1, int(finite.sum()) + 1)
+    return ranks
+
+
+def _best_per_group(index: SearchIndex, fused: npt.NDArray[np.float64], locale: str | None) -> list[tuple[int, float, bool, int]]:
+    """(shown article, group score, fallback?, best-scored article) per translation group.
+
+    A translation pair counts once: the group scores as its best member, and shows the member in
+    the caller's locale when there is one, otherwise the best member marked as a fallback.
+    """
+    members: dict[str, list[int]] = {}
+    for i, article_id in enumerate(index.article_ids):
+        if np.isfinite(fused[i]) and fused[i] > 0:
+            members.setdefault(index.build.articles[article_id].group_id, []).append(i)
+    groups: list[tuple[int, float, bool, int]] = []
+    for indices in members.values():
+        best = max(indices, key=lambda i: fused[i])
+        shown = best
+        if locale is not None:
+            local = [i for i in indices if index.build.articles[index.article_ids[i]].locale == locale]
+            if local:
+                shown = max(local, key=lambda i: fused[i])
+        fallback = locale is not None and index.build.articles[index.article_ids[shown]].locale != locale
+        groups.append((shown, float(fused[best]), fallback, best))
+    return groups
+
+
+def _coverage(terms: Sequence[str], article_terms: set[str], weights: dict[str, float], unknown_weight: float) -> float:
+    """IDF-weighted share of the question's terms that the article contains (unknown terms weigh most)."""
+    if not terms:
+        return 0.0
+    total = found = 0.0
+    for term in set(terms):
+        weight = weights.get(term) or unknown_weight
+        total += weight
+        if term in article_terms:
+            found += weight
+    return found / total if total else 0.0
+
+
+def _snippet(
+    index: SearchIndex,
+    article_idx: int,
+    dense_passage: npt.NDArray[np.float32],
+    lexical_passage: npt.NDArray[np.float32],
+    terms: set[str],
+) -> tuple[str, list[tuple[int, int]]]:
+    rows = np.flatnonzero(index.passage_article == article_idx)
+    body_rows = [int(r) for r in rows if index.build.passages[r].text] or [int(r) for r in rows]
+    lexical_max = float(lexical_passage[body_rows].max()) or 1.0
+    best = max(body_rows, key=lambda r: float(dense_passage[r]) + float(lexical_passage[r]) / lexical_max * 0.5)
+    passage = index.build.passages[best]
+    # NFKC up front so the analyser's offsets (computed on NFKC text) line up with the snippet.
+    text = " ".join(unicodedata.normalize("NFKC", passage.text or passage.title).split())
+    spans = [(t.start, t.end) for t in index.analyzer.tokens(text) if t.term in terms]
+    start = 0
+    if spans and len(text) > SNIPPET_CHARS:
+        start = max(0, min(spans[0][0] - SNIPPET_CHARS // 4, len(text) - SNIPPET_CHARS))
+    end = min(len(text), start + SNIPPET_CHARS)
+    snippet = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    shift = 1 if start else 0
+    highlights = [(s - start + shift, e - start + shift) for s, e in spans if s >= start and e <= end]
+    return snippet, _merge(highlights)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

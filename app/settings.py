@@ -1,0 +1,54 @@
+"""The service's one settings class: every value comes from here, read from DEFLECT_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from indexer.embedding import DEFAULT_MODEL
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEFLECT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/deflect.db"
+    content_dir: Path = Path("content")
+    index_dir: Path = Path("var/index")
+    model: str = DEFAULT_MODEL
+    morphological_analysis: bool = True
+    index_poll_seconds: float = Field(default=5.0, ge=0, description="how often to look for a newly published build; 0 = never")
+
+    secret_keys: CommaList = []
+    publishable_keys: CommaList = []
+    allowed_origins: CommaList = []
+
+    locales: CommaList = ["ja", "en"]
+    max_query_chars: int = Field(default=2000, ge=10)
+    min_query_chars: int = Field(default=2, ge=1)
+    # Per-locale thresholds on the calibrated confidence; "default" covers the rest.
+    answer_threshold: dict[str, float] = {"default": 0.5}
+    low_confidence_threshold: dict[str, float] = {"default": 0.2}
+
+    @field_validator("secret_keys", "publishable_keys", "allowed_origins", "locales", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def open_access(self) -> bool:
+        """No keys configured: every endpoint is open (development only; said loudly at start-up)."""
+        return not self.secret_keys and not self.publishable_keys
+
+    def thresholds_for(self, locale: str | None) -> tuple[float, float]:
+        """(answered, low_confidence) thresholds for a locale."""
+        key = locale or "default"
+        answered = self.answer_threshold.get(key, self.answer_threshold.get("default", 0.5))
+        low = self.low_confidence_threshold.get(key, self.low_confidence_threshold.get("default", 0.2))
+        return answered, low

@@ -1,0 +1,128 @@
+"""Suggest: search, label, and record the suggestion set. Plain Python; the router is a thin edge.
+
+Errors: `SuggestError` is the base; `InvalidQueryError` (the question cannot be searched) and
+`IndexUnavailableError` (no index is loaded) are the ones callers see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from app.calibration import Calibration
+from app.models import SuggestedArticle, SuggestionSet
+from app.privacy import Redactor, pseudonymous_client_id
+from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
+from indexer.analysis import normalize
+from indexer.embedding import Embedder
+
+CHANNELS = ("search", "form", "api")
+ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
+
+
+class SuggestError(Exception):
+    """Base of suggest errors."""
+
+
+class InvalidQueryError(SuggestError):
+    """The question cannot be searched (empty, too long, unknown locale)."""
+
+
+class IndexUnavailableError(SuggestError):
+    """No index is loaded, so nothing can be suggested."""
+
+
+@dataclass(frozen=True)
+class SuggestRequest:
+    text: str
+    channel: str = "api"
+    locale: str | None = None
+    client_id: str | None = None
+    limit: int = 5
+    filters: SearchFilters = SearchFilters()
+    composing: bool = False
+    confident_only: bool = False
+
+
+@dataclass(frozen=True)
+class SuggestionResult:
+    query_id: str
+    label: str
+    confidence: float
+    hits: list[tuple[SearchHit, str]]  # each hit with its own label
+
+
+@dataclass(frozen=True)
+class SuggestPolicy:
+    locales: tuple[str, ...]
+    min_query_chars: int
+    max_query_chars: int
+    thresholds: dict[str, tuple[float, float]]  # locale -> (answered, low_confidence); "default" too
+
+    def thresholds_for(self, locale: str | None) -> tuple[float, float]:
+        return self.thresholds.get(locale or "default") or self.thresholds["default"]
+
+
+def label_for(confidence: float, thresholds: tuple[float, float]) -> str:
+    answered, low = thresholds
+    if confidence >= answered:
+        return ANSWERED
+    if confidence >= low:
+        return LOW_CONFIDENCE
+    return NO_ANSWER
+
+
+def check_query(text: str, *, locale: str | None, policy: SuggestPolicy) -> str:
+    """The normalised question, or InvalidQueryError saying what is wrong with it."""
+    if len(text) > policy.max_query_chars:
+        raise InvalidQueryError(f"text is longer than {policy.max_query_chars} characters")
+    normalised = normalize(text)
+    if not normalised:
+        raise InvalidQueryError("text is empty")
+    if "\x00" in normalised:
+        raise InvalidQueryError("text contains a NUL character")
+    if locale is not None and locale not in policy.locales:
+        raise InvalidQueryError(f"locale {locale!r} is not one of {', '.join(policy.locales)}")
+    return normalised
+
+
+def suggest(
+    session: Session,
+    *,
+    index: SearchIndex | None,
+    embedder: Embedder,
+    calibration: Calibration,
+    redactor: Redactor,
+    policy: SuggestPolicy,
+    request: SuggestRequest,
+) -> SuggestionResult:
+    """Search for the question, label the outcome, and store the suggestion set (redacted)."""
+    text = check_query(request.text, locale=request.locale, policy=policy)
+    if index is None:
+        raise IndexUnavailableError("no search index is loaded")
+    thresholds = policy.thresholds_for(request.locale)
+    hits: list[tuple[SearchHit, str]] = []
+    confidence = 0.0
+    if len(text) >= policy.min_query_chars:
+        outcome = search_articles(index, embedder=embedder, calibration=calibration, text=text,
+                                  locale=request.locale, filters=request.filters, limit=request.limit)
+        confidence = outcome.confidence
+        floor = thresholds[0] if request.confident_only else thresholds[1]
+        # Results below the low-confidence line are noise: never shown, whatever the caller asked.
+        hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
+    label = label_for(confidence, thresholds) if hits else NO_ANSWER
+    query_id = uuid.uuid4().hex
+    session.add(SuggestionSet(
+        id=query_id, channel=request.channel, locale=request.locale,
+        client_id=pseudonymous_client_id(request.client_id), text=redactor.redact(text), label=label,
+        confidence=confidence, result_count=len(hits), index_build=index.build_id, composing=request.composing,
+    ))
+    # Flush the parent row first: PostgreSQL checks the foreign key per statement.
+    session.flush()
+    for position, (hit, _) in enumerate(hits, start=1):
+        session.add(SuggestedArticle(query_id=query_id, position=position, article_id=hit.article.id,
+                                     score=hit.score, confidence=hit.confidence, fallback=hit.fallback))
+    session.commit()
+    return SuggestionResult(query_id=query_id, label=label, confidence=confidence, hits=hits)

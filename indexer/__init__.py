@@ -1,0 +1,1 @@
+"""Content -> passages -> vectors -> a published index build."""

@@ -1,0 +1,140 @@
+"""Text analysis for the lexical index and for highlighting: one analyser for Japanese and English.
+
+NFKC folds full/half-width forms; Japanese runs are segmented by MeCab (fugashi + unidic-lite)
+into lemmas, so でき/出来る and 忘れた/忘れる meet; katakana long-vowel variants (サーバー/サーバ)
+are folded; ASCII words are Snowball-stemmed. Without MeCab, Japanese falls back to character
+bigrams.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import Stemmer
+
+_SKIPPED_POS = {"助詞", "助動詞", "補助記号", "記号", "空白"}
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})-(\d{2,6})(?![0-9])")
+_KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_ENGLISH_STOPWORDS = frozenset(
+    "a an and are as at be by can could do does for from how i if in into is it its me my of on or "
+    "our please should so that the their then there these this to was we were what when where which "
+    "who why will with would you your".split()
+)
+_JAPANESE_STOPWORDS = frozenset(
+    "する 為る ある 有る いる 居る なる 成る れる られる 致す 頂く 下さる ください こと 事 もの 物 ため 為 よう これ それ あれ "
+    "どう どの 方法 教える".split()
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    term: str
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower-case, whitespace collapsed: the form every query and passage is compared in."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def has_japanese(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+class Analyzer:
+    """Turns text into index terms. Thread-safe for reads: MeCab taggers are not, so each call makes none."""
+
+    def __init__(self, *, morphological: bool = True) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self._tagger: Any = None
+        if morphological:
+            try:
+                import fugashi
+
+                self._tagger = fugashi.Tagger()
+            except (ImportError, RuntimeError):
+                self._tagger = None
+        self.name = "ja-mecab-unidic+en-snowball" if self._tagger is not None else "ja-bigram+en-snowball"
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of text, in order, repeats kept (BM25 counts them)."""
+        return [token.term for token in self.tokens(text)]
+
+    def tokens(self, text: str) -> list[Token]:
+        """Terms with their character offsets in the NFKC-lower-cased text."""
+        folded = unicodedata.normalize("NFKC", text).lower()
+        tokens: list[Token] = []
+        for match in _CODE.finditer(folded):
+            tokens.append(Token(match.group(1) + match.group(2), match.start(), match.end()))
+        for start, end, chunk in _script_runs(folded):
+            if has_japanese(chunk):
+                tokens.extend(self._japanese_tokens(chunk, start))
+            else:
+                tokens.extend(self._english_tokens(chunk, start))
+        tokens.sort(key=lambda token: token.start)
+        return tokens
+
+    def _english_tokens(self, chunk: str, offset: int) -> Iterator[Token]:
+        for match in _ASCII_WORD.finditer(chunk):
+            word = match.group(0)
+            if word in _ENGLISH_STOPWORDS:
+                continue
+            yield Token(self._stem(word), offset + match.start(), offset + match.end())
+
+    def _japanese_tokens(self, chunk: str, offset: int) -> Iterator[Token]:
+        if self._tagger is None:
+            yield from _bigrams(chunk, offset)
+            return
+        position = 0
+        for word in self._tagger(chunk):
+            surface = word.surface
+            start = chunk.find(surface, position)
+            if start < 0:
+                start = position
+            position = start + len(surface)
+            feature = word.feature
+            if feature.pos1 in _SKIPPED_POS:
+                continue
+            lemma = feature.lemma
+            # unidic lemmas of loanwords carry their origin ("カード-card"): keep the Japanese part.
+            term = lemma.split("-")[0] if lemma else surface
+            if _ASCII_WORD.fullmatch(term):
+                if term in _ENGLISH_STOPWORDS:
+                    continue
+                term = self._stem(term)
+            elif _KATAKANA.match(term) and len(term) >= 4 and term.endswith("ー"):
+                term = term.rstrip("ー")
+            if term in _JAPANESE_STOPWORDS:
+                continue
+            yield Token(term, offset + start, offset + position)
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - the analyser lives as long as the process
+    def _stem(self, word: str) -> str:
+        stemmed: str = self._stemmer.stemWord(word)
+        return stemmed
+
+
+def _script_runs(text: str) -> Iterator[tuple[int, int, str]]:
+    """Whitespace-separated chunks: Japanese has no spaces, so a chunk is a phrase of one script mix."""
+    for match in re.finditer(r"\S+", text):
+        yield match.start(), match.end(), match.group(0)
+
+
+def _bigrams(chunk: str, offset: int) -> Iterator[Token]:
+    for match in re.finditer(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffー]+|[a-z0-9]+", chunk):
+        run = match.group(0)
+        if not has_japanese(run):
+            yield Token(run, offset + match.start(), offset + match.end())
+            continue
+        if len(run) == 1:
+            yield Token(run, offset + match.start(), offset + match.end())
+        for i in range(len(run) - 1):
+            yield Token(run[i : i + 2], offset + match.start() + i, offset + match.start() + i + 2)

@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from app.calibration import FALLBACK
+from app.search import SearchFilters, SearchIndex, search_articles
+from indexer import store
+from indexer.analysis import Analyzer
+from tests.fakes import HashingEmbedder
+
+
+@pytest.fixture
+def search_index(index_dir: Path, analyzer: Analyzer) -> SearchIndex:
+    return SearchIndex(store.load_current(index_dir), analyzer)
+
+
+def _ids(index: SearchIndex, text: str, locale: str | None = None, **kw: object) -> list[tuple[str, bool]]:
+    outcome = search_articles(index, embedder=HashingEmbedder(), calibration=FALLBACK, text=text, locale=locale, **kw)  # type: ignore[arg-type]
+    return [(hit.article.id, hit.fallback) for hit in outcome.hits]
+
+
+def test_search_shows_a_translation_pair_once_in_the_callers_locale(search_index: SearchIndex) -> None:
+    assert _ids(search_index, "パスワードを忘れた", "ja")[0] == ("reset-password", False)
+    assert _ids(search_index, "パスワードを忘れた", "en")[0] == ("reset-password-en", False)
+    ids = [article_id for article_id, _ in _ids(search_index, "password パスワード")]
+    assert len({"reset-password", "reset-password-en"} & set(ids)) == 1
+
+
+def test_search_marks_an_article_in_another_locale_as_fallback(search_index: SearchIndex) -> None:
+    assert _ids(search_index, "webhook retries", "ja")[0] == ("webhook-setup", True)
+
+
+def test_search_never_shows_internal_or_filtered_out_articles(search_index: SearchIndex) -> None:
+    ids = [article_id for article_id, _ in _ids(search_index, "パスワード問い合わせ対応手順", "ja", limit=20)]
+    assert "internal-runbook" not in ids
+    leave_only = _ids(search_index, "パスワード 有給休暇", "ja", filters=SearchFilters(category="leave"), limit=20)
+    assert leave_only == [("paid-leave", False)]
+
+
+def test_search_snippet_highlights_matched_terms(search_index: SearchIndex) -> None:
+    outcome = search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK,
+                              text="入社後の有給休暇の付与", locale="ja")
+    hit = outcome.hits[0]
+    assert hit.article.id == "paid-leave"
+    marked = {hit.snippet[start:end] for start, end in hit.highlights}
+    assert {"入社", "有給休暇", "付与"} <= marked
+    assert "<mark>" in hit.snippet_html
+
+
+def test_search_snippet_html_escapes_article_text(search_index: SearchIndex) -> None:
+    outcome = search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK,
+                              text="Settings > Integrations > Webhooks", locale="en")
+    assert "&gt;" in outcome.hits[0].snippet_html
+    assert "> Integrations" not in outcome.hits[0].snippet_html
+
+
+def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelated_one(search_index: SearchIndex) -> None:
+    def confidence(text: str) -> float:
+        return search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK, text=text).confidence
+
+    assert confidence("パスワードを忘れた場合の再設定方法") > confidence("明日の天気は晴れですか") + 0.3

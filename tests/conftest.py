@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from app.db import make_engine
+from app.main import create_app
+from app.settings import Settings
+from indexer.analysis import Analyzer
+from indexer.build import build_index
+from tests.factories import small_help_center
+from tests.fakes import HashingEmbedder
+
+POSTGRES_URL = os.environ.get("DEFLECT_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    return small_help_center(tmp_path / "content")
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path, content_dir: Path, embedder: HashingEmbedder, analyzer: Analyzer) -> Path:
+    directory = tmp_path / "index"
+    build_index(content_dir=content_dir, index_dir=directory, embedder=embedder, analyzer=analyzer)
+    return directory
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite always, PostgreSQL too when DEFLECT_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'deflect.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("DEFLECT_TEST_DATABASE_URL is not set")
+    engine = make_engine(POSTGRES_URL)
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+    yield POSTGRES_URL
+    engine = make_engine(POSTGRES_URL)
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, content_dir: Path, index_dir: Path, database_url: str) -> Settings:
+    return Settings(database_url=database_url, content_dir=content_dir, index_dir=index_dir,
+                    index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def client(settings: Settings, embedder: HashingEmbedder) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def engine(settings: Settings, client: TestClient) -> Iterator[Engine]:
+    """The app's database, for asserting what was stored (the client fixture has created the tables)."""
+    del client
+    db = make_engine(settings.database_url)
+    yield db
+    db.dispose()

@@ -1,0 +1,108 @@
+"""End to end with the real packaged models: content/ -> index -> service -> answers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from indexer.analysis import Analyzer
+from indexer.build import build_index
+from indexer.embedding import DEFAULT_MODEL, load_embedder
+
+pytestmark = pytest.mark.e2e
+REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The sample help center indexed with the default model and served, as `deflect serve` does."""
+    root = tmp_path_factory.mktemp("e2e")
+    content = root / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    settings = Settings(database_url=f"sqlite:///{root / 'deflect.db'}", content_dir=content,
+                        index_dir=root / "index", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
+    report = build_index(content_dir=content, index_dir=settings.index_dir, embedder=load_embedder(DEFAULT_MODEL),
+                         analyzer=Analyzer())
+    assert report.published and not report.problems
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _ask(client: TestClient, text: str, locale: str) -> dict[str, object]:
+    response = client.post("/v1/suggest", json={"text": text, "locale": locale, "channel": "form"})
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _first(body: dict[str, object]) -> tuple[str, bool]:
+    results = body["results"]
+    assert isinstance(results, list) and results, body
+    return results[0]["article_id"], results[0]["fallback"]
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "expected"),
+    [
+        ("パスワードを忘れてログインできません", "ja", ("reset-password", False)),
+        ("ＳＳＯでサインインするとＥ－２００１が出る", "ja", ("sso-login-error", False)),
+        ("有給休暇は何日もらえますか", "ja", ("paid-leave-auto-grant", False)),
+        ("月次の締めを解除したい", "ja", ("monthly-closing", False)),
+        ("How can I download an invoice?", "en", ("download-invoice-en", False)),
+        ("I forgot my password", "en", ("reset-password-en", False)),
+    ],
+)
+def test_a_question_gets_the_right_article_first(served: TestClient, question: str, locale: str,
+                                                 expected: tuple[str, bool]) -> None:
+    body = _ask(served, question, locale)
+    assert _first(body) == expected
+    assert body["label"] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "expected"),
+    [
+        ("How do I register an IC card for clocking in?", "en", "ic-card-register"),
+        ("Webhookの設定方法", "ja", "webhook-setup"),
+    ],
+)
+def test_a_cross_lingual_question_gets_the_other_languages_article_marked_fallback(
+    served: TestClient, question: str, locale: str, expected: str
+) -> None:
+    assert _first(_ask(served, question, locale)) == (expected, True)
+
+
+@pytest.mark.parametrize(("question", "locale"), [("明日の東京の天気を教えて", "ja"),
+                                                  ("Who won the football match yesterday?", "en")])
+def test_an_off_topic_question_gets_no_answer(served: TestClient, question: str, locale: str) -> None:
+    body = _ask(served, question, locale)
+    assert body["label"] == "no_answer"
+    assert body["results"] == []
+
+
+def test_sentence_transformers_model_path_works_and_a_mismatched_index_is_refused(tmp_path: Path) -> None:
+    """The packaged all-MiniLM through sentence-transformers; then a service configured otherwise refuses it."""
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT / "en", content / "en")
+    minilm = load_embedder("all-MiniLM-L6-v2")
+    assert minilm.name == "all-MiniLM-L6-v2" and minilm.dim == 384
+    index_dir = tmp_path / "index"
+    build_index(content_dir=content, index_dir=index_dir, embedder=minilm, analyzer=Analyzer())
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", content_dir=content, index_dir=index_dir,
+                        model="all-MiniLM-L6-v2", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, embedder=minilm)) as client:
+        assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
+
+    mismatched = settings.model_copy(update={"model": DEFAULT_MODEL})
+    with TestClient(create_app(mismatched)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "made with model 'all-MiniLM-L6-v2'" in ready.json()["index_problem"]
+        assert client.post("/v1/suggest", json={"text": "webhook"}).status_code == 503

@@ -1,0 +1,40 @@
+import pytest
+
+from indexer.analysis import Analyzer, normalize
+
+
+def test_normalize_folds_full_width_and_case() -> None:
+    assert normalize("  ＩＣカード　ＰＡＳＳＷＯＲＤ ") == "icカード password"
+
+
+def test_terms_meet_across_conjugation_and_kana_kanji_spelling(analyzer: Analyzer) -> None:
+    assert "忘れる" in analyzer.terms("パスワードを忘れました")
+    assert "忘れる" in analyzer.terms("パスワードを忘れた")
+    assert "出来る" in analyzer.terms("ログインできない")
+    assert "出来る" in analyzer.terms("ログイン出来ない")
+
+
+def test_terms_fold_katakana_long_vowel_and_half_width(analyzer: Analyzer) -> None:
+    assert analyzer.terms("サーバー") == analyzer.terms("サーバ") == analyzer.terms("ｻｰﾊﾞｰ")
+
+
+def test_terms_drop_particles_and_stem_english(analyzer: Analyzer) -> None:
+    assert analyzer.terms("有給休暇の申請") == ["有給", "休暇", "申請"]
+    assert analyzer.terms("Resetting passwords") == ["reset", "password"]
+
+
+def test_terms_keep_error_codes_whole(analyzer: Analyzer) -> None:
+    assert "e1023" in analyzer.terms("エラーE-1023が出ます")
+    assert "e1023" in analyzer.terms("error Ｅ－１０２３")
+
+
+def test_tokens_carry_offsets_into_the_text(analyzer: Analyzer) -> None:
+    text = "打刻を修正する"
+    assert [(t.term, text[t.start : t.end]) for t in analyzer.tokens(text)] == [("打刻", "打刻"), ("修正", "修正")]
+
+
+@pytest.mark.parametrize("text", ["有給休暇", "申請"])
+def test_bigram_fallback_when_no_morphological_analyser(text: str) -> None:
+    bigrams = Analyzer(morphological=False)
+    assert bigrams.name.startswith("ja-bigram")
+    assert bigrams.terms(text) == [text[i : i + 2] for i in range(len(text) - 1)]
