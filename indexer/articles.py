@@ -30,6 +30,7 @@ class Article:
     updated: str = ""
     translation_of: str | None = None
     visibility: str = "public"
+    questions: tuple[str, ...] = ()
     source: str = ""
 
     @property
@@ -42,7 +43,7 @@ class Article:
         """Hash of everything that shapes the article's passages and metadata."""
         digest = hashlib.sha256()
         for part in (self.id, self.title, self.locale, self.category, ",".join(self.tags), self.url,
-                     self.updated, self.translation_of or "", self.visibility, self.body):
+                     self.updated, self.translation_of or "", self.visibility, "\n".join(self.questions), self.body):
             digest.update(part.encode("utf-8"))
             digest.update(b"\x00")
         return digest.hexdigest()
@@ -96,6 +97,9 @@ def parse_article(text: str, *, source: str = "") -> Article:
     if not body:
         raise ArticleError("the article has no body")
     translation_of = meta.get("translation_of")
+    questions = meta.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        raise ArticleError("questions must be a list of strings")
     return Article(
         id=meta["id"].strip(),
         title=meta["title"].strip(),
@@ -107,6 +111,7 @@ def parse_article(text: str, *, source: str = "") -> Article:
         updated=str(updated),
         translation_of=str(translation_of).strip() if translation_of else None,
         visibility=visibility,
+        questions=tuple(q.strip() for q in questions if q.strip()),
         source=source,
     )
 

@@ -22,10 +22,13 @@ class Passage:
     heading: str
     text: str
     title: str
+    is_question: bool = False
 
     @property
     def embedding_text(self) -> str:
-        """What the embedder and the lexical index read: title, heading, then text."""
+        """What the embedder and the lexical index read: a question alone, else title, heading, text."""
+        if self.is_question:
+            return self.text
         parts = [self.title]
         if self.heading:
             parts.append(self.heading)
@@ -48,7 +51,8 @@ def plain_text(markdown: str) -> str:
 
 
 def split_passages(article: Article) -> list[Passage]:
-    """The title as its own passage (FAQ titles are questions), then one passage per section."""
+    """The title and each alternative phrasing (`questions`) as passages of their own, since FAQ titles
+    are questions and a question matches a question best; then one passage per section."""
     sections: list[tuple[str, list[str]]] = [("", [])]
     for line in article.body.splitlines():
         heading = _HEADING.match(line)
@@ -57,6 +61,8 @@ def split_passages(article: Article) -> list[Passage]:
         else:
             sections[-1][1].append(line)
     passages = [Passage(article.id, 0, "", "", article.title)]
+    passages += [Passage(article.id, i, "", question, article.title, is_question=True)
+                 for i, question in enumerate(article.questions, start=1)]
     for heading, lines in sections:
         text = plain_text("\n".join(lines)).strip()
         if not text and not heading:

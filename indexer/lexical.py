@@ -36,12 +36,12 @@ class LexicalIndex:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
-        """Document-frequency weight of each term (0 for a term no document has)."""
+        """Lucene's BM25 idf of each term; a term no document has gets the largest possible idf."""
         result: dict[str, float] = {}
         for term in terms:
-            if term in result:
-                continue
-            result[term] = float(np.log1p(self.size / (1 + self._document_frequency(term)))) if term in self._vocabulary else 0.0
+            if term not in result:
+                df = self._document_frequency(term) if term in self._vocabulary else 0
+                result[term] = float(np.log1p((self.size - df + 0.5) / (df + 0.5)))
         return result
 
     def _document_frequency(self, term: str) -> int:

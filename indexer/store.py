@@ -199,9 +199,11 @@ def load_build(build_path: Path, *, expected_model: str | None = None) -> IndexB
             f"configured with {expected_model!r}: rebuild it with `deflect index` or set DEFLECT_MODEL={manifest.model}"
         )
     try:
-        articles = [Article(**{**row, "tags": tuple(row["tags"])}) for row in _read_jsonl(build_path / "articles.jsonl")]
+        articles = [Article(**{**row, "tags": tuple(row["tags"]), "questions": tuple(row.get("questions", ()))})
+                    for row in _read_jsonl(build_path / "articles.jsonl")]
         rows = list(_read_jsonl(build_path / "passages.jsonl"))
-        passages = [Passage(**{key: row[key] for key in ("article_id", "ordinal", "heading", "text", "title")}) for row in rows]
+        passages = [Passage(**{key: row[key] for key in ("article_id", "ordinal", "heading", "text", "title")},
+                            is_question=bool(row.get("is_question", False))) for row in rows]
         terms = [list(row["terms"]) for row in rows]
         dense = faiss.read_index(str(build_path / "dense.faiss"))
         lexical = LexicalIndex.load(build_path / "lexical", len(passages))

@@ -25,3 +25,12 @@ def test_split_passages_when_a_section_is_long_splits_it_at_paragraphs() -> None
 def test_plain_text_keeps_link_and_table_text_without_markup() -> None:
     assert plain_text("**太字** と [リンク](https://x) と `code`") == "太字 と リンク と code"
     assert plain_text("| コード | 内容 |\n|---|---|\n| E-1 | 説明 |") == "コード / 内容\nE-1 / 説明"
+
+
+def test_split_passages_gives_each_alternative_question_its_own_passage() -> None:
+    text = article_markdown(id="a", title="打刻の修正", body="## 手順\n1. 開く").replace(
+        "visibility: public", "visibility: public\nquestions: [打刻を忘れた, 打刻を間違えた]")
+    passages = split_passages(parse_article(text))
+    questions = [p for p in passages if p.is_question]
+    assert [p.embedding_text for p in questions] == ["打刻を忘れた", "打刻を間違えた"]
+    assert [p.ordinal for p in passages] == [0, 1, 2, 3]

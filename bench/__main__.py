@@ -1,0 +1,112 @@
+"""python -m bench: retrieval quality, gap detection and speed on ../shared/datasets.
+
+    python -m bench                         every data set, the default model, all retrieval modes
+    python -m bench --quick                 a sample of queries per set (index builds are cached in var/bench)
+    python -m bench --dataset localgovfaq --models use-multilingual-v3,multilingual-e5-small-q4
+    python -m bench --calibrate             also fit the confidence model on val splits -> app/calibration.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.calibration import FEATURES, calibration_for, load_calibrations
+from bench.datasets import available, default_datasets_dir, load_dataset
+from bench.report import markdown_report
+from bench.run import calibration_rows, peak_rss_mb, run_dataset, run_info, write_json
+from indexer.analysis import Analyzer
+from indexer.embedding import DEFAULT_MODEL, load_embedder
+
+# Extra models run only on these sets in a full run: e5's indexing is ~20x slower than USE's.
+SMALL_SETS = ("stackfaq", "hint3_v2_sofmattress", "hint3_v2_curekart", "hint3_v2_powerplay11")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", action="append", help="a data set name (repeatable); default: all")
+    parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
+    parser.add_argument("--models", default=DEFAULT_MODEL, help="comma-separated embedding models")
+    parser.add_argument("--extra-models-on-small-sets", default="multilingual-e5-small-q4,all-MiniLM-L6-v2",
+                        help="models also compared on the small sets in a full run ('' for none)")
+    parser.add_argument("--quick", nargs="?", const=120, type=int, default=None,
+                        help="sample this many queries per split and set (default 120)")
+    parser.add_argument("--work-dir", type=Path, default=Path("var/bench"), help="cached index builds")
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument("--calibrate", action="store_true", help="fit app/calibration.json on val splits")
+    args = parser.parse_args()
+
+    if not args.datasets_dir.is_dir():
+        parser.error(f"no data sets at {args.datasets_dir}: pass --datasets-dir")
+    names = args.dataset or available(args.datasets_dir)
+    models = [m for m in args.models.split(",") if m]
+    extra = [m for m in args.extra_models_on_small_sets.split(",") if m and m not in models]
+    analyzer = Analyzer()
+    calibrations = load_calibrations()
+    results: list[dict[str, Any]] = []
+    calibration_data: dict[str, list[Any]] = {}
+    started = time.perf_counter()
+    for model_name in [*models, *extra]:
+        embedder = load_embedder(model_name)
+        calibration = calibration_for(embedder.name, calibrations)
+        for name in names:
+            if model_name in extra and name not in SMALL_SETS and not args.dataset:
+                continue
+            dataset = load_dataset(args.datasets_dir, name)
+            figures, outcomes = run_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=args.work_dir,
+                                            calibration=calibration, quick=args.quick)
+            results.append(figures)
+            print(_one_line(figures), flush=True)
+            if args.calibrate:
+                calibration_data.setdefault(embedder.name, []).append(calibration_rows(outcomes))
+
+    run = {"run": run_info({k: str(v) for k, v in vars(args).items()}), "seconds": round(time.perf_counter() - started, 1),
+           "peak_rss_mb": peak_rss_mb(), "results": results}
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    kind = "quick" if args.quick else "full"
+    write_json(args.out / f"{stamp}-{kind}.json", run)
+    table = markdown_report(run)
+    (args.out / f"{stamp}-{kind}.md").write_text(table, encoding="utf-8")
+    print(table)
+    print(f"wrote {args.out / f'{stamp}-{kind}.json'} ({run['seconds']} s, peak RSS {run['peak_rss_mb']} MB)")
+    if args.calibrate:
+        _write_calibration(calibration_data)
+
+
+def _write_calibration(data: dict[str, list[Any]]) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    path = Path(__file__).resolve().parents[1] / "app" / "calibration.json"
+    existing = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"models": {}}
+    for model, parts in data.items():
+        features = np.vstack([f for f, _ in parts if len(f)])
+        labels = np.concatenate([y for f, y in parts if len(f)])
+        fitted = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
+        existing["models"][model] = {
+            "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, fitted.coef_[0], strict=True)},
+            "bias": round(float(fitted.intercept_[0]), 4),
+            "fitted_on": f"{len(labels)} val queries ({int(labels.sum())} with the right top article)",
+        }
+        print(f"calibration for {model}: {existing['models'][model]}")
+    path.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
+
+
+def _one_line(figures: dict[str, Any]) -> str:
+    hybrid = figures["modes"]["hybrid"]
+    gap = figures["gap"]
+    line = (f"{figures['dataset']:<22} {figures['model']:<26} hybrid R@1 {hybrid['R@1']:.3f} R@5 {hybrid['R@5']:.3f} "
+            f"nDCG@10 {hybrid['nDCG@10']:.3f} MRR@10 {hybrid['MRR@10']:.3f} | dense R@1 {figures['modes']['dense']['R@1']:.3f}"
+            f" lexical R@1 {figures['modes']['lexical']['R@1']:.3f}")
+    if gap:
+        line += f" | AUROC {gap['auroc']:.3f}"
+    return line + f" | search p50 {figures['speed']['search_p50_ms']:.1f} ms (encode {figures['speed']['encode_p50_ms']:.1f})"
+
+
+if __name__ == "__main__":
+    main()

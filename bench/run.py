@@ -1,0 +1,199 @@
+"""One benchmark run: index each data set through the real indexer, answer its queries through the
+search code the API uses, and report quality, gap detection and speed per model and retrieval mode."""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import resource
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from app.calibration import Calibration, calibration_for, load_calibrations
+from app.search import DEFAULT_FUSION, DENSE_ONLY, LEXICAL_ONLY, Fusion, SearchIndex, search_articles
+from bench.datasets import Dataset, Query, load_dataset
+from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
+from indexer import store
+from indexer.analysis import Analyzer
+from indexer.build import build_from_articles
+from indexer.embedding import Embedder
+
+MODES: dict[str, Fusion] = {"hybrid": DEFAULT_FUSION, "hybrid-rrf": Fusion("rrf"), "dense": DENSE_ONLY,
+                            "lexical": LEXICAL_ONLY}
+PRODUCT_LOW_CONFIDENCE = 0.2  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
+
+
+@dataclass
+class QueryOutcome:
+    query: Query
+    ranked: dict[str, list[str]] = field(default_factory=dict)  # mode -> top 10 article ids
+    confidence: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+    search_ms: float = 0.0
+    encode_ms: float = 0.0
+
+
+def run_dataset(dataset: Dataset, *, embedder: Embedder, analyzer: Analyzer, work_dir: Path,
+                calibration: Calibration, quick: int | None, seed: int = 13) -> tuple[dict[str, Any], list[QueryOutcome]]:
+    """Index one data set with one model and answer its queries; returns the figures and the raw outcomes."""
+    index_dir = work_dir / dataset.name / embedder.name.replace("/", "_")
+    started = time.perf_counter()
+    with tqdm(total=0, desc=f"{dataset.name}: embedding", unit="passage", leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        report = build_from_articles(dataset.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer,
+                                     on_progress=progress)
+    build_seconds = time.perf_counter() - started
+    index = SearchIndex(store.load_current(index_dir, expected_model=embedder.name), analyzer)
+
+    queries = [q for q in dataset.queries if q.split in ("test", "val")]
+    if quick:
+        rng = random.Random(seed)
+        queries = [q for split in ("test", "val") for q in _sample([q for q in queries if q.split == split], quick, rng)]
+    outcomes = [_answer(index, embedder, calibration, query) for query in
+                tqdm(queries, desc=f"{dataset.name}: {embedder.name}", unit="query", leave=False)]
+    figures = {
+        "dataset": dataset.name,
+        "model": embedder.name,
+        "articles": len(dataset.articles),
+        "passages": len(index.build.passages),
+        "build": {"seconds": round(build_seconds, 2), "embedded_passages": report.embedded_passages,
+                  "passages_per_second": round(report.embedded_passages / build_seconds, 1)
+                  if report.embedded_passages else None},
+        "modes": {mode: _quality([o for o in outcomes if o.query.split == "test"], mode) for mode in MODES},
+        "gap": _gap_figures(outcomes),
+        "speed": _speed([o for o in outcomes if o.query.split == "test"]),
+    }
+    return figures, outcomes
+
+
+def _answer(index: SearchIndex, embedder: Embedder, calibration: Calibration, query: Query) -> QueryOutcome:
+    outcome = QueryOutcome(query)
+    t0 = time.perf_counter()
+    vector = embedder.embed_query(query.text)
+    outcome.encode_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    hybrid = search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=10)
+    outcome.search_ms = (time.perf_counter() - t0) * 1000
+    outcome.ranked["hybrid"] = [hit.article.id for hit in hybrid.hits]
+    outcome.confidence = hybrid.confidence
+    outcome.features = dict(hybrid.hits[0].features) if hybrid.hits else {}
+    for mode, fusion in MODES.items():
+        if mode == "hybrid":
+            continue
+        result = search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=10,
+                                 query_vector=vector, fusion=fusion)
+        outcome.ranked[mode] = [hit.article.id for hit in result.hits]
+    return outcome
+
+
+def _quality(outcomes: list[QueryOutcome], mode: str) -> dict[str, Any]:
+    answerable = [o for o in outcomes if o.query.relevant]
+    figures: dict[str, Any] = _metrics(answerable, mode)
+    for key, label in (("locale", lambda o: o.query.locale), ("kind", lambda o: o.query.kind)):
+        groups: dict[str, list[QueryOutcome]] = {}
+        for o in answerable:
+            value = label(o)
+            if value:
+                groups.setdefault(value, []).append(o)
+        if len(groups) > 1:
+            figures[f"by_{key}"] = {value: _metrics(group, mode) for value, group in sorted(groups.items())}
+    return figures
+
+
+def _metrics(outcomes: list[QueryOutcome], mode: str) -> dict[str, float]:
+    return retrieval_metrics([o.ranked[mode] for o in outcomes], [o.query.relevant for o in outcomes],
+                             [o.query.grades for o in outcomes])
+
+
+def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
+    test = [o for o in outcomes if o.query.split == "test"]
+    if not any(not o.query.relevant for o in test):
+        return None
+    figures: dict[str, Any] = {
+        "answerable": sum(bool(o.query.relevant) for o in test),
+        "unanswerable": sum(not o.query.relevant for o in test),
+        "auroc": round(auroc([o.confidence for o in test if o.query.relevant],
+                             [o.confidence for o in test if not o.query.relevant]), 4),
+    }
+    kinds = sorted({o.query.kind for o in test if not o.query.relevant and o.query.kind})
+    for kind in kinds:
+        figures[f"auroc_{kind}"] = round(auroc([o.confidence for o in test if o.query.relevant],
+                                               [o.confidence for o in test if o.query.kind == kind]), 4)
+    figures["at_product_threshold"] = _decisions(test, PRODUCT_LOW_CONFIDENCE)
+    val = [o for o in outcomes if o.query.split == "val"]
+    if any(not o.query.relevant for o in val):
+        threshold = best_threshold([o.confidence for o in val], [_top1(o) for o in val],
+                                   [bool(o.query.relevant) for o in val])
+        figures["at_val_threshold"] = _decisions(test, threshold)
+    return figures
+
+
+def _decisions(outcomes: list[QueryOutcome], threshold: float) -> dict[str, float]:
+    return gap_decisions([o.confidence for o in outcomes], [_top1(o) for o in outcomes],
+                         [bool(o.query.relevant) for o in outcomes], threshold)
+
+
+def _top1(outcome: QueryOutcome) -> bool:
+    ranked = outcome.ranked["hybrid"]
+    return bool(ranked) and ranked[0] in outcome.query.relevant
+
+
+def _speed(outcomes: list[QueryOutcome]) -> dict[str, float]:
+    search = [o.search_ms for o in outcomes]
+    encode = [o.encode_ms for o in outcomes]
+    p50_search, p50_encode = percentile(search, 50), percentile(encode, 50)
+    return {"search_p50_ms": round(p50_search, 3), "search_p95_ms": round(percentile(search, 95), 3),
+            "encode_p50_ms": round(p50_encode, 3), "search_to_encode_ratio": round(p50_search / p50_encode, 3)}
+
+
+def _sample(items: list[Query], k: int, rng: random.Random) -> list[Query]:
+    return items if len(items) <= k else rng.sample(items, k)
+
+
+def run_info(args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=False).stdout.strip() or None
+    except OSError:
+        commit = None
+    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": commit, "args": args,
+            "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                        "processor": platform.machine(), "cpus": __import__("os").cpu_count()}}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def load_run(datasets_dir: Path, name: str) -> Dataset:
+    return load_dataset(datasets_dir, name)
+
+
+def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    """Top-hit features and whether that hit was right, from val queries (never test)."""
+    from app.calibration import FEATURES
+
+    rows = [o for o in outcomes if o.query.split == "val" and o.features]
+    features = np.array([[o.features.get(name, 0.0) for name in FEATURES] for o in rows])
+    labels = np.array([_top1(o) for o in rows], dtype=int)
+    return features, labels
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+__all__ = ["run_dataset", "run_info", "peak_rss_mb", "calibration_rows", "write_json", "calibration_for",
+           "load_calibrations", "MODES"]
