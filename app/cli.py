@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -88,6 +90,45 @@ def serve(
         run_index(settings)
     # A factory, so each worker process builds its own app (and loads its own model) at start-up.
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+report_cli = typer.Typer(help="Reports for the content team, as JSON or CSV.", no_args_is_help=True)
+cli.add_typer(report_cli, name="report")
+
+
+@report_cli.command("deflection")
+def report_deflection(
+    from_: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)")] = None,
+    to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, included")] = None,
+    group_by: Annotated[str | None, typer.Option("--group-by", help="day, channel or article")] = None,
+    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+) -> None:
+    """Deflection figures over a period (the same as GET /v1/reports/deflection)."""
+    from sqlmodel import Session
+
+    from app.db import create_tables, make_engine
+    from app.deflection import Period, ReportError, deflection_report
+    from app.report_formats import deflection_csv
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    try:
+        with Session(engine) as session:
+            report = deflection_report(
+                session, period=Period.of(from_.date() if from_ else None, to.date() if to else None),
+                group_by=group_by, channel=channel, window_hours=settings.attribution_window_hours,
+                recontact_days=settings.recontact_days)
+    except ReportError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    rendered = deflection_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(rendered, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    else:
+        typer.echo(rendered)
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ from app.db import create_tables, make_engine
 from app.deps import AccessError
 from app.live_index import LiveIndex
 from app.privacy import Redactor
-from app.routers import health, suggest
+from app.deflection import ReportError
+from app.events import EventError, UnknownQueryError
+from app.routers import events, health, reports, suggest
 from app.settings import Settings
 from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
 from indexer.analysis import Analyzer
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             "calibration": calibration_for(model.name, load_calibrations()),
             "redactor": Redactor(),
             "suggest_policy": SuggestPolicy(tuple(settings.locales), settings.min_query_chars,
-                                            settings.max_query_chars, thresholds),
+                                            settings.max_query_chars, thresholds, settings.intent_window_seconds),
         }
         poller = asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds))
         try:
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     _install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(suggest.router)
+    app.include_router(events.router)
+    app.include_router(reports.router)
     return app
 
 
@@ -123,6 +127,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SuggestError)
     async def suggest_failed(_request: Request, exc: SuggestError) -> JSONResponse:
         return _error(400, "suggest_failed", str(exc))
+
+    @app.exception_handler(EventError)
+    async def events_refused(_request: Request, exc: EventError) -> JSONResponse:
+        status, code = (404, "unknown_query") if isinstance(exc, UnknownQueryError) else (422, "invalid_event")
+        detail = [{"index": index, "msg": reason} for index, reason in sorted(exc.problems.items())]
+        return _error(status, code, f"{exc}; nothing in this batch was stored", detail)
+
+    @app.exception_handler(ReportError)
+    async def report_refused(_request: Request, exc: ReportError) -> JSONResponse:
+        return _error(422, "invalid_report_request", str(exc))
 
     @app.exception_handler(AccessError)
     async def access_denied(_request: Request, exc: AccessError) -> JSONResponse:

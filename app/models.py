@@ -28,6 +28,11 @@ class SuggestionSet(SQLModel, table=True):
     result_count: int
     index_build: str = Field(max_length=64)
     composing: bool = Field(default=False, description="asked mid IME composition: answered, never counted")
+    # Denormalised for portable, index-friendly report SQL (no dialect date functions).
+    created_epoch: float = Field(default=0.0, index=True)
+    created_day: str = Field(default="", max_length=10, index=True)
+    intent_id: str = Field(default="", max_length=32, index=True, description="query_id of the intent's first set")
+    superseded: bool = Field(default=False, description="a later keystroke of the same search intent replaced it")
 
 
 class SuggestedArticle(SQLModel, table=True):
@@ -41,3 +46,19 @@ class SuggestedArticle(SQLModel, table=True):
     score: float
     confidence: float
     fallback: bool = False
+
+
+class Event(SQLModel, table=True):
+    """What a customer did after a suggestion set (UBI-style)."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    query_id: str = Field(foreign_key="suggestion_set.id", index=True, max_length=32)
+    client_id: str = Field(max_length=128, index=True)
+    action: str = Field(max_length=20, index=True)
+    article_id: str | None = Field(default=None, max_length=200)
+    position: int | None = None
+    ts_epoch: float = Field(index=True, description="when it happened (client clock, clamped), epoch seconds")
+    received_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    idempotency_key: str = Field(max_length=200, unique=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,3 +65,40 @@ class ReadinessReport(BaseModel):
     index_problem: str | None
     database: bool
     model: str
+
+
+Action = Literal["impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned"]
+
+
+class EventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query_id: str = Field(min_length=1, max_length=32, description="from the suggest response")
+    client_id: str = Field(min_length=1, max_length=128, description="pseudonymous id chosen by the client")
+    action: Action
+    article_id: str | None = Field(default=None, max_length=200)
+    position: int | None = Field(default=None, ge=1, le=20)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200,
+                                        description="retries with the same key count once")
+    ts: datetime | None = Field(default=None, description="when it happened; default: when received")
+
+
+class HandoffPublic(BaseModel):
+    query_id: str
+    question: str | None
+    shown: list[str]
+    clicked: list[str]
+    helpful: list[str]
+    text: str = Field(description="a short summary for a hidden field of the ticket form")
+
+
+class EventResult(BaseModel):
+    index: int
+    status: Literal["accepted", "duplicate"]
+
+
+class EventsResponse(BaseModel):
+    accepted: int
+    duplicates: int
+    results: list[EventResult]
+    handoff: HandoffPublic | None = None

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     min_query_chars: int = Field(default=2, ge=1)
     # Per-locale thresholds on the calibrated confidence; "default" covers the rest.
     answer_threshold: dict[str, float] = {"default": 0.5}
+    intent_window_seconds: float = Field(default=10.0, gt=0, description="keystrokes closer than this on one edit chain are one search intent")
+    attribution_window_hours: float = Field(default=24.0, gt=0, description="W: how long after a suggestion set events count")
+    recontact_days: float = Field(default=7.0, gt=0, description="R: re-contact horizon for net deflection")
     low_confidence_threshold: dict[str, float] = {"default": 0.2}
 
     @field_validator("secret_keys", "publishable_keys", "allowed_origins", "locales", mode="before")

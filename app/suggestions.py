@@ -6,10 +6,12 @@ Errors: `SuggestError` is the base; `InvalidQueryError` (the question cannot be 
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.calibration import Calibration
 from app.models import SuggestedArticle, SuggestionSet
@@ -60,6 +62,7 @@ class SuggestPolicy:
     min_query_chars: int
     max_query_chars: int
     thresholds: dict[str, tuple[float, float]]  # locale -> (answered, low_confidence); "default" too
+    intent_window_seconds: float = 10.0
 
     def thresholds_for(self, locale: str | None) -> tuple[float, float]:
         return self.thresholds.get(locale or "default") or self.thresholds["default"]
@@ -114,10 +117,18 @@ def suggest(
         hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
     label = label_for(confidence, thresholds) if hits else NO_ANSWER
     query_id = uuid.uuid4().hex
+    now = time.time()
+    client_id = pseudonymous_client_id(request.client_id)
+    stored_text = redactor.redact(text)
+    intent_id = query_id
+    if client_id is not None and not request.composing:
+        intent_id = _continue_search_intent(session, client_id=client_id, channel=request.channel, text=stored_text,
+                                            now=now, window=policy.intent_window_seconds) or query_id
     session.add(SuggestionSet(
-        id=query_id, channel=request.channel, locale=request.locale,
-        client_id=pseudonymous_client_id(request.client_id), text=redactor.redact(text), label=label,
-        confidence=confidence, result_count=len(hits), index_build=index.build_id, composing=request.composing,
+        id=query_id, created_at=dt.datetime.fromtimestamp(now, dt.UTC), created_epoch=now,
+        created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"), channel=request.channel,
+        locale=request.locale, client_id=client_id, text=stored_text, label=label, confidence=confidence,
+        result_count=len(hits), index_build=index.build_id, composing=request.composing, intent_id=intent_id,
     ))
     # Flush the parent row first: PostgreSQL checks the foreign key per statement.
     session.flush()
@@ -126,3 +137,34 @@ def suggest(
                                      score=hit.score, confidence=hit.confidence, fallback=hit.fallback))
     session.commit()
     return SuggestionResult(query_id=query_id, label=label, confidence=confidence, hits=hits)
+
+
+def is_edit_chain(previous: str, current: str) -> bool:
+    """Whether current is the previous text typed on (or corrected by a few backspaces)."""
+    shared = 0
+    for a, b in zip(previous, current, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared >= max(1, min(len(previous), len(current)) - 3)
+
+
+def _continue_search_intent(session: Session, *, client_id: str, channel: str, text: str, now: float,
+                            window: float) -> str | None:
+    """The intent this keystroke continues, marking the set it replaces as superseded; None for a new intent.
+
+    As-you-type calls from one client on one edit chain are one search intent: only its last query counts.
+    """
+    previous = session.exec(
+        select(SuggestionSet)
+        .where(SuggestionSet.client_id == client_id, SuggestionSet.channel == channel,
+               col(SuggestionSet.composing).is_(False), col(SuggestionSet.superseded).is_(False),
+               SuggestionSet.created_epoch >= now - window)
+        .order_by(col(SuggestionSet.created_epoch).desc())
+        .limit(1)
+    ).first()
+    if previous is None or previous.text is None or not is_edit_chain(previous.text, text):
+        return None
+    previous.superseded = True
+    session.add(previous)
+    return previous.intent_id or previous.id

@@ -1,0 +1,197 @@
+"""Deflection, computed in SQL that runs unchanged on SQLite and PostgreSQL (definitions: PRODUCT.md).
+
+The unit is a search intent's final, non-composing suggestion set. Within the attribution window W
+after it, from the same client:
+- not deflected: a `ticket_submitted`;
+- explicit: `solved`, or `helpful` on a shown article, and no ticket (decided once W has passed);
+- implicit (form channel only): a click or helpful vote, no explicit signal, and no ticket by the end of W;
+- pending: shown, no ticket yet, W still open.
+Net deflection subtracts deflected sets whose client files a ticket within R days from a set that
+showed the same first article (the same topic).
+
+Errors: `ReportError` is the base; `InvalidPeriodError` is a period that cannot be reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+GROUPINGS = ("day", "channel", "article")
+COUNTS = ("suggestion_sets", "shown", "explicit_deflected", "implicit_deflected", "not_deflected", "pending",
+          "net_deflected", "clicked", "no_result", "low_confidence", "helpful", "not_helpful")
+
+
+class ReportError(Exception):
+    """Base of report errors."""
+
+
+class InvalidPeriodError(ReportError):
+    """The period is empty or reversed, or the grouping is unknown."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+
+    @classmethod
+    def of(cls, start: dt.date | dt.datetime | None, end: dt.date | dt.datetime | None, *, days: int = 30) -> Period:
+        """[start, end) in UTC; a date means its midnight, an end date is included; default: the last 30 days."""
+        def moment(value: dt.date | dt.datetime, *, inclusive_end: bool = False) -> dt.datetime:
+            if isinstance(value, dt.datetime):
+                return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            return dt.datetime.combine(value + dt.timedelta(days=1 if inclusive_end else 0), dt.time(), dt.UTC)
+
+        end_at = moment(end, inclusive_end=True) if end else dt.datetime.now(dt.UTC)
+        start_at = moment(start) if start else end_at - dt.timedelta(days=days)
+        if start_at >= end_at:
+            raise InvalidPeriodError("'from' must be before 'to'")
+        return cls(start_at, end_at)
+
+
+_CLASSIFIED = """
+WITH sets AS (
+  SELECT s.id, s.intent_id, s.channel, s.client_id, s.created_epoch, s.created_day, s.result_count, s.label
+  FROM suggestion_set s
+  WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
+),
+signals AS (
+  SELECT f.id,
+    MAX(CASE WHEN e.action = 'click' THEN 1 ELSE 0 END) AS clicked,
+    MAX(CASE WHEN e.action IN ('solved', 'helpful') THEN 1 ELSE 0 END) AS explicit_signal,
+    MAX(CASE WHEN e.action = 'helpful' THEN 1 ELSE 0 END) AS helpful,
+    MAX(CASE WHEN e.action = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful,
+    MAX(CASE WHEN e.action = 'ticket_submitted' THEN 1 ELSE 0 END) AS own_ticket
+  FROM sets f
+  JOIN suggestion_set m ON m.intent_id = f.intent_id
+  JOIN event e ON e.query_id = m.id
+  WHERE e.ts_epoch <= f.created_epoch + :window
+  GROUP BY f.id
+),
+classified AS (
+  SELECT f.id, f.channel, f.created_day, f.result_count, f.label,
+    COALESCE(g.clicked, 0) AS clicked, COALESCE(g.helpful, 0) AS helpful, COALESCE(g.not_helpful, 0) AS not_helpful,
+    CASE
+      WHEN COALESCE(g.own_ticket, 0) = 1 OR EXISTS (
+        SELECT 1 FROM event t WHERE f.client_id IS NOT NULL AND t.client_id = f.client_id
+          AND t.action = 'ticket_submitted' AND t.ts_epoch >= f.created_epoch AND t.ts_epoch <= f.created_epoch + :window)
+        THEN 'not_deflected'
+      WHEN f.result_count = 0 THEN 'not_shown'
+      WHEN f.created_epoch + :window > :now THEN 'pending'
+      WHEN COALESCE(g.explicit_signal, 0) = 1 THEN 'explicit'
+      WHEN f.channel = 'form' AND (COALESCE(g.clicked, 0) = 1 OR COALESCE(g.helpful, 0) = 1) THEN 'implicit'
+      ELSE 'none'
+    END AS outcome,
+    f.client_id, f.created_epoch
+  FROM sets f LEFT JOIN signals g ON g.id = f.id
+),
+judged AS (
+  SELECT c.*,
+    CASE WHEN c.outcome IN ('explicit', 'implicit') AND EXISTS (
+      SELECT 1 FROM event t
+      JOIN suggested_article later ON later.query_id = t.query_id AND later.position = 1
+      JOIN suggested_article first_shown ON first_shown.query_id = c.id AND first_shown.position = 1
+      WHERE c.client_id IS NOT NULL AND t.client_id = c.client_id AND t.action = 'ticket_submitted'
+        AND later.article_id = first_shown.article_id
+        AND t.ts_epoch > c.created_epoch + :window AND t.ts_epoch <= c.created_epoch + :recontact)
+    THEN 1 ELSE 0 END AS recontacted
+  FROM classified c
+)
+"""
+
+_SUMS = """
+  COUNT(*) AS suggestion_sets,
+  SUM(CASE WHEN j.result_count > 0 THEN 1 ELSE 0 END) AS shown,
+  SUM(CASE WHEN j.outcome = 'explicit' THEN 1 ELSE 0 END) AS explicit_deflected,
+  SUM(CASE WHEN j.outcome = 'implicit' THEN 1 ELSE 0 END) AS implicit_deflected,
+  SUM(CASE WHEN j.outcome = 'not_deflected' AND j.result_count > 0 THEN 1 ELSE 0 END) AS not_deflected,
+  SUM(CASE WHEN j.outcome = 'pending' THEN 1 ELSE 0 END) AS pending,
+  SUM(CASE WHEN j.outcome IN ('explicit', 'implicit') AND j.recontacted = 0 THEN 1 ELSE 0 END) AS net_deflected,
+  SUM(CASE WHEN j.result_count > 0 AND j.clicked = 1 THEN 1 ELSE 0 END) AS clicked,
+  SUM(CASE WHEN j.result_count = 0 THEN 1 ELSE 0 END) AS no_result,
+  SUM(CASE WHEN j.label = 'low_confidence' THEN 1 ELSE 0 END) AS low_confidence,
+  SUM(j.helpful) AS helpful,
+  SUM(j.not_helpful) AS not_helpful
+"""
+
+_CLICK_POSITION = """
+SELECT {key} AS key, AVG(e.position) AS average_click_position
+FROM event e JOIN suggestion_set s ON s.id = e.query_id
+WHERE s.composing = :no AND e.action = 'click' AND e.position IS NOT NULL
+  AND s.created_epoch >= :start AND s.created_epoch < :end {channel}
+{group}
+"""
+
+
+def deflection_report(session: Session, *, period: Period, group_by: str | None = None, channel: str | None = None,
+                      window_hours: float = 24.0, recontact_days: float = 7.0,
+                      now: float | None = None) -> dict[str, Any]:
+    """Totals and groups (by day, channel or article) of the deflection figures over a period."""
+    if group_by is not None and group_by not in GROUPINGS:
+        raise InvalidPeriodError(f"group_by must be one of {', '.join(GROUPINGS)}")
+    params = {"start": period.start.timestamp(), "end": period.end.timestamp(), "window": window_hours * 3600,
+              "recontact": recontact_days * 86400, "now": time.time() if now is None else now, "no": False}
+    channel_filter = "WHERE j.channel = :channel" if channel else ""
+    if channel:
+        params["channel"] = channel
+    totals_row = session.execute(text(_CLASSIFIED + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params).one()
+    totals = _figures(dict(totals_row._mapping))
+    totals["average_click_position"] = _average_click(session, params, None, channel)
+    groups: list[dict[str, Any]] = []
+    if group_by is not None:
+        key, join = _grouping(group_by)
+        sql = _CLASSIFIED + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
+        positions = _average_click_positions(session, params, group_by, channel)
+        for row in session.execute(text(sql), params):
+            figures = _figures({k: v for k, v in row._mapping.items() if k != "key"})
+            figures["average_click_position"] = positions.get(row.key)
+            groups.append({"key": row.key, **figures})
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "group_by": group_by,
+            "window_hours": window_hours, "recontact_days": recontact_days, "totals": totals, "groups": groups}
+
+
+def _grouping(group_by: str) -> tuple[str, str]:
+    if group_by == "article":
+        # A set counts once for every article it showed.
+        return "a.article_id", "JOIN suggested_article a ON a.query_id = j.id"
+    return ("j.created_day" if group_by == "day" else "j.channel"), ""
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    counts = {name: int(row.get(name) or 0) for name in COUNTS}
+    shown, sets = counts["shown"], counts["suggestion_sets"]
+    deflected = counts["explicit_deflected"] + counts["implicit_deflected"]
+    votes = counts["helpful"] + counts["not_helpful"]
+    return counts | {
+        "deflection_rate": _ratio(deflected, shown),
+        "explicit_deflection_rate": _ratio(counts["explicit_deflected"], shown),
+        "implicit_deflection_rate": _ratio(counts["implicit_deflected"], shown),
+        "net_deflection_rate": _ratio(counts["net_deflected"], shown),
+        "ctr": _ratio(counts["clicked"], shown),
+        "no_result_rate": _ratio(counts["no_result"], sets),
+        "low_confidence_rate": _ratio(counts["low_confidence"], sets),
+        "helpful_rate": _ratio(counts["helpful"], votes),
+    }
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _average_click(session: Session, params: dict[str, Any], group_by: str | None, channel: str | None) -> float | None:
+    return _average_click_positions(session, params, group_by, channel).get("all")
+
+
+def _average_click_positions(session: Session, params: dict[str, Any], group_by: str | None,
+                             channel: str | None) -> dict[Any, float | None]:
+    key = {"day": "s.created_day", "channel": "s.channel", "article": "e.article_id"}.get(group_by or "")
+    sql = _CLICK_POSITION.format(key=key or "'all'", group=f"GROUP BY {key}" if key else "",
+                                 channel="AND s.channel = :channel" if channel else "")
+    return {row.key: round(float(row.average_click_position), 3)
+            for row in session.execute(text(sql), params) if row.average_click_position is not None}

@@ -1,0 +1,23 @@
+"""Reports as CSV (spreadsheet-safe: cells that a spreadsheet would run as formulas are quoted)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # CSV injection: never let a spreadsheet evaluate user text
+    return value
+
+
+def deflection_csv(report: dict[str, Any]) -> str:
+    rows = [{"key": "total", **report["totals"]}] + report["groups"]
+    output = io.StringIO()
+    writer = csv.DictWriter(output, fieldnames=list(rows[0]), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return output.getvalue()

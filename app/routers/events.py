@@ -1,0 +1,37 @@
+"""Events: what customers did after seeing suggestions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import LiveIndexDep, PublicAccess, SessionDep
+from app.events import EventIn, record_events
+from app.schemas import EventBody, EventResult, EventsResponse, HandoffPublic
+
+router = APIRouter(prefix="/v1", tags=["events"], dependencies=[PublicAccess])
+
+
+@router.post("/events", response_model=EventsResponse)
+def create_events(body: EventBody | list[EventBody], session: SessionDep, live_index: LiveIndexDep) -> EventsResponse:
+    """Report one event or a batch against suggestion sets' `query_id`s.
+
+    A batch is all or nothing: an unknown `query_id` is a 404 and an event that contradicts its
+    suggestion set (an article it did not show) a 422, each listing the offending positions, and
+    nothing of that batch is stored. Events are idempotent on `idempotency_key`. A `ticket_submitted`
+    event returns a hand-off summary for the ticket: the question, what was shown and clicked.
+    """
+    events = body if isinstance(body, list) else [body]
+    current = live_index.current
+
+    def title_of(article_id: str) -> str | None:
+        article = current.build.articles.get(article_id) if current else None
+        return article.title if article else None
+
+    receipt = record_events(session, events=[EventIn(**event.model_dump()) for event in events], title_of=title_of)
+    handoff = receipt.handoff
+    return EventsResponse(
+        accepted=receipt.accepted,
+        duplicates=len(receipt.statuses) - receipt.accepted,
+        results=[EventResult(index=i, status=status) for i, status in enumerate(receipt.statuses)],  # type: ignore[arg-type]
+        handoff=HandoffPublic(**handoff.__dict__) if handoff else None,
+    )

@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.factories import small_help_center
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    small_help_center(tmp_path / "content")
+    monkeypatch.setenv("DEFLECT_CONTENT_DIR", str(tmp_path / "content"))
+    monkeypatch.setenv("DEFLECT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("DEFLECT_DATABASE_URL", f"sqlite:///{tmp_path / 'd.db'}")
+    monkeypatch.setenv("DEFLECT_MODEL", "use-multilingual-v3")
+    return tmp_path
+
+
+@pytest.mark.e2e
+def test_index_builds_then_reports_it_is_up_to_date(env: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["index"])
+    assert first.exit_code == 0, first.output
+    assert "5 added, 0 changed, 0 removed" in first.output
+    again = runner.invoke(cli, ["index"])
+    assert again.exit_code == 0 and "index is up to date" in again.output
+
+
+def test_report_deflection_prints_json_and_writes_csv(env: Path) -> None:
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["report", "deflection", "--group-by", "channel"])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output)["totals"]["suggestion_sets"] == 0
+    written = runner.invoke(cli, ["report", "deflection", "--format", "csv", "-o", str(env / "d.csv")])
+    assert written.exit_code == 0
+    assert (env / "d.csv").read_text().startswith("key,suggestion_sets")
+
+
+def test_report_deflection_with_a_reversed_period_fails_clearly(env: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", "deflection", "--from", "2026-02-01", "--to", "2026-01-01"])
+    assert result.exit_code != 0
+    assert "'from' must be before 'to'" in result.output
