@@ -6,7 +6,8 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -96,39 +97,83 @@ report_cli = typer.Typer(help="Reports for the content team, as JSON or CSV.", n
 cli.add_typer(report_cli, name="report")
 
 
-@report_cli.command("deflection")
-def report_deflection(
-    from_: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)")] = None,
-    to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, included")] = None,
-    group_by: Annotated[str | None, typer.Option("--group-by", help="day, channel or article")] = None,
-    channel: Annotated[str | None, typer.Option("--channel")] = None,
-    format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
-) -> None:
-    """Deflection figures over a period (the same as GET /v1/reports/deflection)."""
+FromOption = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)")]
+ToOption = Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, included")]
+FormatOption = Annotated[str, typer.Option("--format", help="json or csv")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")]
+
+
+def _run_report(make: Callable[[Any, Settings], dict[str, Any]], *, to_csv: Callable[[dict[str, Any]], str],
+                format: str, output: Path | None) -> None:
+    """Open the configured database, make the report, print or write it as JSON or CSV."""
     from sqlmodel import Session
 
     from app.db import create_tables, make_engine
-    from app.deflection import Period, ReportError, deflection_report
-    from app.report_formats import deflection_csv
+    from app.deflection import ReportError
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     create_tables(engine)
     try:
         with Session(engine) as session:
-            report = deflection_report(
-                session, period=Period.of(from_.date() if from_ else None, to.date() if to else None),
-                group_by=group_by, channel=channel, window_hours=settings.attribution_window_hours,
-                recontact_days=settings.recontact_days)
+            report = make(session, settings)
     except ReportError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    rendered = deflection_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2)
+    finally:
+        engine.dispose()
+    rendered = to_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2)
     if output:
         output.write_text(rendered, encoding="utf-8")
         typer.echo(f"wrote {output}")
     else:
         typer.echo(rendered)
+
+
+def _period(from_: datetime | None, to: datetime | None) -> Any:
+    from app.deflection import Period
+
+    return Period.of(from_.date() if from_ else None, to.date() if to else None)
+
+
+@report_cli.command("deflection")
+def report_deflection(
+    from_: FromOption = None,
+    to: ToOption = None,
+    group_by: Annotated[str | None, typer.Option("--group-by", help="day, channel or article")] = None,
+    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    format: FormatOption = "json",
+    output: OutputOption = None,
+) -> None:
+    """Deflection figures over a period (the same as GET /v1/reports/deflection)."""
+    from app.deflection import deflection_report
+    from app.report_formats import deflection_csv
+
+    _run_report(lambda session, settings: deflection_report(
+        session, period=_period(from_, to), group_by=group_by, channel=channel,
+        window_hours=settings.attribution_window_hours, recontact_days=settings.recontact_days),
+        to_csv=deflection_csv, format=format, output=output)
+
+
+@report_cli.command("gaps")
+def report_gaps(from_: FromOption = None, to: ToOption = None, format: FormatOption = "json",
+                output: OutputOption = None) -> None:
+    """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
+    from app.gaps import GapSettings, gap_report
+    from app.report_formats import gaps_csv
+    from app.search import SearchIndex
+
+    def make(session: Any, settings: Settings) -> dict[str, Any]:
+        analyzer = Analyzer(morphological=settings.morphological_analysis)
+        try:
+            index: SearchIndex | None = SearchIndex(store.load_current(settings.index_dir), analyzer)
+        except store.StoreError as exc:
+            typer.secho(f"no index to compare topics with ({exc}); closest articles are left out", fg="yellow",
+                        err=True)
+            index = None
+        return gap_report(session, period=_period(from_, to), index=index, analyzer=analyzer,
+                          settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600))
+
+    _run_report(make, to_csv=gaps_csv, format=format, output=output)
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ class Period:
         return cls(start_at, end_at)
 
 
-_CLASSIFIED = """
+CLASSIFIED_SETS_SQL = """
 WITH sets AS (
   SELECT s.id, s.intent_id, s.channel, s.client_id, s.created_epoch, s.created_day, s.result_count, s.label
   FROM suggestion_set s
@@ -140,13 +140,13 @@ def deflection_report(session: Session, *, period: Period, group_by: str | None 
     channel_filter = "WHERE j.channel = :channel" if channel else ""
     if channel:
         params["channel"] = channel
-    totals_row = session.execute(text(_CLASSIFIED + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params).one()
+    totals_row = session.execute(text(CLASSIFIED_SETS_SQL + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params).one()
     totals = _figures(dict(totals_row._mapping))
     totals["average_click_position"] = _average_click(session, params, None, channel)
     groups: list[dict[str, Any]] = []
     if group_by is not None:
         key, join = _grouping(group_by)
-        sql = _CLASSIFIED + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
+        sql = CLASSIFIED_SETS_SQL + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
         positions = _average_click_positions(session, params, group_by, channel)
         for row in session.execute(text(sql), params):
             figures = _figures({k: v for k, v in row._mapping.items() if k != "key"})

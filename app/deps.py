@@ -12,6 +12,7 @@ from app.calibration import Calibration
 from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
 from app.privacy import Redactor
+from app.report_cache import ReportCache
 from app.settings import Settings
 from app.suggestions import SuggestPolicy
 from indexer.embedding import Embedder
@@ -52,7 +53,13 @@ def get_policy(request: Request) -> SuggestPolicy:
     return policy
 
 
+def get_gap_cache(request: Request) -> ReportCache:
+    cache: ReportCache = request.state.gap_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]

@@ -21,7 +21,8 @@ from app.live_index import LiveIndex
 from app.privacy import Redactor
 from app.deflection import ReportError
 from app.events import EventError, UnknownQueryError
-from app.routers import events, health, reports, suggest
+from app.report_cache import ReportCache
+from app.routers import events, gaps, health, reports, suggest
 from app.settings import Settings
 from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
 from indexer.analysis import Analyzer
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             "live_index": live_index,
             "calibration": calibration_for(model.name, load_calibrations()),
             "redactor": Redactor(),
+            "gap_cache": ReportCache(),
             "suggest_policy": SuggestPolicy(tuple(settings.locales), settings.min_query_chars,
                                             settings.max_query_chars, thresholds, settings.intent_window_seconds),
         }
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(suggest.router)
     app.include_router(events.router)
     app.include_router(reports.router)
+    app.include_router(gaps.router)
     return app
 
 

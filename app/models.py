@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +33,8 @@ class SuggestionSet(SQLModel, table=True):
     created_day: str = Field(default="", max_length=10, index=True)
     intent_id: str = Field(default="", max_length=32, index=True, description="query_id of the intent's first set")
     superseded: bool = Field(default=False, description="a later keystroke of the same search intent replaced it")
+    # The question's embedding (float16), kept so gap topics need no re-embedding; purged with the text.
+    vector: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class SuggestedArticle(SQLModel, table=True):

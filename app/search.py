@@ -92,6 +92,7 @@ class SearchOutcome:
     hits: list[SearchHit]
     confidence: float
     query_terms: list[str]
+    query_vector: npt.NDArray[np.float32] | None = None
 
 
 class SearchIndex:
@@ -154,7 +155,7 @@ def search_articles(
     marks = _highlight_forms(unicodedata.normalize("NFKC", text).lower(), query_tokens)
     n_articles = len(index.article_ids)
     if n_articles == 0:
-        return SearchOutcome([], 0.0, terms)
+        return SearchOutcome([], 0.0, terms, None)
     vector = embedder.embed_query(text) if query_vector is None else query_vector
 
     dense_passage = _dense_passage_scores(index, vector)
@@ -196,7 +197,7 @@ def search_articles(
         hits.append(SearchHit(article, float(group_score), calibration.confidence(features), fallback,
                               snippet, highlights, features))
     confidence = hits[0].confidence if hits else 0.0
-    return SearchOutcome(hits, confidence, terms)
+    return SearchOutcome(hits, confidence, terms, vector)
 
 
 def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 from sqlmodel import Session, col, select
 
 from app.calibration import Calibration
@@ -108,10 +109,13 @@ def suggest(
     thresholds = policy.thresholds_for(request.locale)
     hits: list[tuple[SearchHit, str]] = []
     confidence = 0.0
+    vector: bytes | None = None
     if len(text) >= policy.min_query_chars:
         outcome = search_articles(index, embedder=embedder, calibration=calibration, text=text,
                                   locale=request.locale, filters=request.filters, limit=request.limit)
         confidence = outcome.confidence
+        if outcome.query_vector is not None and not request.composing:
+            vector = outcome.query_vector.astype(np.float16).tobytes()
         floor = thresholds[0] if request.confident_only else thresholds[1]
         # Results below the low-confidence line are noise: never shown, whatever the caller asked.
         hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
@@ -119,7 +123,8 @@ def suggest(
     query_id = uuid.uuid4().hex
     now = time.time()
     client_id = pseudonymous_client_id(request.client_id)
-    stored_text = redactor.redact(text)
+    # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
+    stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id
     if client_id is not None and not request.composing:
         intent_id = _continue_search_intent(session, client_id=client_id, channel=request.channel, text=stored_text,
@@ -129,6 +134,7 @@ def suggest(
         created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"), channel=request.channel,
         locale=request.locale, client_id=client_id, text=stored_text, label=label, confidence=confidence,
         result_count=len(hits), index_build=index.build_id, composing=request.composing, intent_id=intent_id,
+        vector=vector,
     ))
     # Flush the parent row first: PostgreSQL checks the foreign key per statement.
     session.flush()

@@ -42,3 +42,10 @@ def test_report_deflection_with_a_reversed_period_fails_clearly(env: Path) -> No
     result = CliRunner().invoke(cli, ["report", "deflection", "--from", "2026-02-01", "--to", "2026-01-01"])
     assert result.exit_code != 0
     assert "'from' must be before 'to'" in result.output
+
+
+def test_report_gaps_on_an_empty_database_prints_an_empty_report(env: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", "gaps"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.split("\n", 1)[1] if result.output.startswith("no index") else result.output)[
+        "topics"] == []

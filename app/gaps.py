@@ -1,0 +1,300 @@
+"""Gap report: what customers ask that the help center cannot answer, grouped into topics across languages.
+
+Failing inquiries of a period (no result, low confidence, a ticket after the suggestions, a
+not-helpful vote, imported helpdesk tickets) are clustered by meaning with their stored query
+embeddings, so one topic can hold Japanese and English questions. Each topic gets key-term labels,
+volume, trend, examples, the closest article and a verdict, ranked by impact (volume x failure rate).
+
+Errors: `GapReportError` is the base.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
+from app.search import SearchIndex
+from indexer.analysis import Analyzer, has_japanese
+
+Vectors = npt.NDArray[np.float32]
+# Lemmas too generic to name a topic ("how to", "can", "want").
+_LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
+# Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
+DIRECT_CLUSTERING_LIMIT = 3000
+
+
+class GapReportError(Exception):
+    """Base of gap report errors."""
+
+
+@dataclass(frozen=True)
+class GapSettings:
+    # Average-linkage cosine inside a topic. Chosen on val (python -m bench.gaps --tune): with stragglers
+    # joined, 0.55 gave banking77_oos val its best ARI while keeping over 80% of questions in a topic.
+    topic_similarity: float = 0.55
+    # A question left alone joins the nearest topic this much less similar (stragglers are still that topic).
+    straggler_margin: float = 0.1
+    article_similarity: float = 0.55  # a topic whose centroid is at least this close to an article: "article fails"
+    min_topic_size: int = 2
+    window_seconds: float = 24 * 3600
+    examples: int = 5
+    # An article shown at least this often whose CTR or deflection rate is below these is "shown but failing".
+    weak_article_min_shown: int = 10
+    weak_article_ctr: float = 0.05
+    weak_article_deflection: float = 0.05
+
+
+@dataclass
+class Inquiry:
+    query_id: str
+    text: str
+    locale: str | None
+    vector: Vectors
+    signals: set[str] = field(default_factory=set)
+
+
+_FAILING = CLASSIFIED_SETS_SQL + """
+SELECT j.id, s.text, s.locale, s.vector, j.outcome, j.result_count, j.label, j.not_helpful
+FROM judged j JOIN suggestion_set s ON s.id = j.id
+WHERE s.vector IS NOT NULL
+"""
+
+
+def inquiries(session: Session, *, period: Period, window_seconds: float) -> tuple[list[Inquiry], list[Inquiry]]:
+    """(failing, answered) search intents of the period, with their vectors and failure signals."""
+    params = {"start": period.start.timestamp(), "end": period.end.timestamp(), "window": window_seconds,
+              "recontact": window_seconds, "now": time.time(), "no": False}
+    failing: list[Inquiry] = []
+    answered: list[Inquiry] = []
+    for row in session.execute(text(_FAILING), params):
+        signals = set()
+        if row.result_count == 0:
+            signals.add("no_result")
+        if row.label == "low_confidence":
+            signals.add("low_confidence")
+        if row.outcome == "not_deflected":
+            signals.add("ticket_after_suggestions")
+        if row.not_helpful:
+            signals.add("not_helpful")
+        vector = np.frombuffer(row.vector, dtype=np.float16).astype(np.float32)
+        inquiry = Inquiry(row.id, row.text or "", row.locale, vector, signals)
+        (failing if signals else answered).append(inquiry)
+    return failing, answered
+
+
+def cluster(vectors: Vectors, *, similarity: float, min_size: int) -> npt.NDArray[np.int64]:
+    """Topic label per row (-1: noise); the number of topics comes from the data, not a parameter."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    n = len(vectors)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n == 1:
+        return np.array([-1 if min_size > 1 else 0])
+    normalised = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    if n <= DIRECT_CLUSTERING_LIMIT:
+        micro = np.arange(n)
+        centroids = normalised
+    else:
+        micro, centroids = _leaders(normalised, similarity=min(0.95, similarity + 0.2))
+    if len(centroids) == 1:
+        labels_of_micro = np.zeros(1, dtype=np.int64)
+    else:
+        model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                        distance_threshold=1.0 - similarity)
+        labels_of_micro = model.fit_predict(centroids).astype(np.int64)
+    labels = labels_of_micro[micro]
+    sizes = Counter(labels.tolist())
+    return np.array([label if sizes[label] >= min_size else -1 for label in labels.tolist()], dtype=np.int64)
+
+
+def _leaders(vectors: Vectors, *, similarity: float) -> tuple[npt.NDArray[np.int64], Vectors]:
+    """One pass of leader clustering: each vector joins the nearest leader this close, or leads anew."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    assignment = np.empty(len(vectors), dtype=np.int64)
+    for start in range(0, len(vectors), 64):
+        block = np.ascontiguousarray(vectors[start : start + 64])
+        searched = index.ntotal > 0
+        if searched:
+            found, rows = index.search(block, 1)
+        for i, vector in enumerate(block):
+            if searched and found[i, 0] >= similarity:
+                assignment[start + i] = rows[i, 0]
+            else:
+                # A leader made earlier in this block is not in `found`; near-twins merge in the next step.
+                assignment[start + i] = index.ntotal
+                index.add(vector.reshape(1, -1))
+    leaders = index.ntotal
+    sums = np.zeros((leaders, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, assignment, vectors)
+    counts = np.bincount(assignment, minlength=leaders).astype(np.float64)
+    centroids = (sums / counts[:, None]).astype(np.float32)
+    return assignment, centroids
+
+
+def key_terms(member_texts: list[str], corpus_counts: Counter[str], corpus_docs: int, analyzer: Analyzer,
+              k: int = 3) -> list[str]:
+    """The terms that set these texts apart from all failing inquiries (class-based TF-IDF), as customers wrote them."""
+    counts: Counter[str] = Counter()
+    surfaces: dict[str, Counter[str]] = {}
+    for member in member_texts:
+        folded = unicodedata.normalize("NFKC", member).lower()
+        tokens = analyzer.tokens(folded)
+        counts.update({token.term for token in tokens})
+        for token in tokens:
+            surfaces.setdefault(token.term, Counter())[folded[token.start : token.end]] += 1
+    scored = [(count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term) for term, count in counts.items()
+              if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS]
+    return [surfaces[term].most_common(1)[0][0] for _, term in sorted(scored, reverse=True)[:k]]
+
+
+def topic_label(texts: list[str], corpus_counts: Counter[str], corpus_docs: int, analyzer: Analyzer) -> str:
+    """Key terms in the dominant language, with the other language's when the topic is mixed."""
+    japanese = [t for t in texts if has_japanese(t)]
+    other = [t for t in texts if not has_japanese(t)]
+    dominant, minority = (japanese, other) if len(japanese) >= len(other) else (other, japanese)
+    label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs, analyzer))
+    if minority:
+        label += " (" + " / ".join(key_terms(minority, corpus_counts, corpus_docs, analyzer, k=2)) + ")"
+    return label
+
+
+def closest_article(index: SearchIndex | None, centroid: Vectors) -> tuple[str | None, float]:
+    if index is None or index.build.dense.ntotal == 0:
+        return None, 0.0
+    found, rows = index.build.dense.search(centroid.reshape(1, -1).astype(np.float32), min(20, index.build.dense.ntotal))
+    best: dict[str, float] = {}
+    for score, row in zip(found[0], rows[0], strict=True):
+        if row < 0:
+            continue
+        article = index.build.articles[index.build.passages[row].article_id]
+        if article.visibility == "public":
+            best[article.id] = max(best.get(article.id, -1.0), float(score))
+    if not best:
+        return None, 0.0
+    article_id = max(best, key=lambda a: best[a])
+    return article_id, best[article_id]
+
+
+def build_topics(failing: list[Inquiry], answered: list[Inquiry], *, index: SearchIndex | None, analyzer: Analyzer,
+                 settings: GapSettings) -> tuple[list[dict[str, Any]], npt.NDArray[np.int64], Vectors]:
+    """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids."""
+    if not failing:
+        return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
+    vectors = np.vstack([inquiry.vector for inquiry in failing])
+    labels = cluster(vectors, similarity=settings.topic_similarity, min_size=settings.min_topic_size)
+    topic_ids = sorted(set(labels.tolist()) - {-1})
+    centroids = np.vstack([_unit(vectors[labels == t].mean(axis=0)) for t in topic_ids]) if topic_ids \
+        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    noise = np.flatnonzero(labels == -1)
+    if len(noise) and topic_ids:
+        similarity = _unit_rows(vectors[noise]) @ centroids.T
+        nearest = similarity.argmax(axis=1)
+        close = similarity[np.arange(len(noise)), nearest] >= settings.topic_similarity - settings.straggler_margin
+        labels[noise[close]] = np.array(topic_ids)[nearest[close]]
+    answered_per_topic = Counter[int]()
+    if answered and topic_ids:
+        answered_vectors = np.vstack([a.vector for a in answered])
+        similarity = answered_vectors @ centroids.T
+        nearest = similarity.argmax(axis=1)
+        for row, topic in enumerate(nearest.tolist()):
+            if similarity[row, topic] >= settings.topic_similarity:
+                answered_per_topic[topic] += 1
+    corpus_counts: Counter[str] = Counter()
+    for inquiry in failing:
+        corpus_counts.update(set(analyzer.terms(inquiry.text)))
+    topics = []
+    for position, topic in enumerate(topic_ids):
+        members = [failing[i] for i in np.flatnonzero(labels == topic)]
+        volume = len(members)
+        failure_rate = volume / (volume + answered_per_topic[position])
+        article_id, article_similarity = closest_article(index, centroids[position])
+        signals = Counter(signal for m in members for signal in m.signals)
+        topics.append({
+            "label": topic_label([m.text for m in members], corpus_counts, len(failing), analyzer),
+            "volume": volume,
+            "share": round(volume / len(failing), 4),
+            "failure_rate": round(failure_rate, 4),
+            "impact": round(volume * failure_rate, 3),
+            "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
+            "signals": dict(signals),
+            "examples": _examples(members, centroids[position], settings.examples),
+            "query_ids": [m.query_id for m in members],
+            "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
+            "verdict": "article_fails" if article_id and article_similarity >= settings.article_similarity
+            else "missing_article",
+        })
+    order = sorted(range(len(topics)), key=lambda i: -topics[i]["impact"])
+    return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
+
+
+def _examples(members: list[Inquiry], centroid: Vectors, k: int) -> list[str]:
+    """The members closest to the topic's centre, distinct, already redacted at write time."""
+    ranked = sorted(members, key=lambda m: -float(m.vector @ centroid))
+    return list(dict.fromkeys(m.text for m in ranked))[:k]
+
+
+def _unit_rows(vectors: Vectors) -> Vectors:
+    return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+def _unit(vector: Vectors) -> Vectors:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-9)).astype(np.float32)
+
+
+def gap_report(session: Session, *, period: Period, index: SearchIndex | None, analyzer: Analyzer,
+               settings: GapSettings | None = None) -> dict[str, Any]:
+    """The content team's report: ranked topics, trend against the previous period, and weak articles."""
+    settings = settings or GapSettings()
+    failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
+    topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
+    previous = Period(period.start - (period.end - period.start), period.start)
+    previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
+    previous_counts = Counter[int]()
+    if previous_failing and len(centroids):
+        similarity = np.vstack([p.vector for p in previous_failing]) @ centroids.T
+        for row, topic in enumerate(similarity.argmax(axis=1).tolist()):
+            if similarity[row, topic] >= settings.topic_similarity:
+                previous_counts[topic] += 1
+    for position, topic in enumerate(topics):
+        before = previous_counts[position]
+        topic["trend"] = {"previous_volume": before,
+                          "change": round((topic["volume"] - before) / before, 4) if before else None}
+    clustered = sum(topic["volume"] for topic in topics)
+    articles = deflection_report(session, period=period, group_by="article",
+                                 window_hours=settings.window_seconds / 3600)["groups"]
+    weak = [
+        {"article_id": row["key"], "title": _title(index, row["key"]), "shown": row["shown"], "ctr": row["ctr"],
+         "deflection_rate": row["deflection_rate"], "not_helpful": row["not_helpful"]}
+        for row in articles
+        if row["shown"] >= settings.weak_article_min_shown
+        and ((row["ctr"] or 0) < settings.weak_article_ctr or (row["deflection_rate"] or 0) < settings.weak_article_deflection)
+    ]
+    shown_ids = {row["key"] for row in articles}
+    never_shown = sorted(a.id for a in index.build.articles.values()
+                         if a.visibility == "public" and a.id not in shown_ids) if index else []
+    return {
+        "from": period.start.isoformat(), "to": period.end.isoformat(),
+        "failing_inquiries": len(failing), "clustered": clustered,
+        "unclustered_query_ids": sorted(set(i.query_id for i in failing) - {q for t in topics for q in t["query_ids"]}),
+        "topics": topics,
+        "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
+        "articles_never_shown": never_shown,
+    }
+
+
+def _title(index: SearchIndex | None, article_id: str) -> str | None:
+    article = index.build.articles.get(article_id) if index else None
+    return article.title if article else None

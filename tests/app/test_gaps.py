@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from app import gaps
+from app.gaps import GapSettings, Inquiry, build_topics, cluster
+from indexer.analysis import Analyzer
+
+
+def _blobs(sizes: list[int], dim: int = 32, seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(dim, dim)))[0][: len(sizes)]  # orthogonal topic directions
+    rows, truth = [], []
+    for topic, size in enumerate(sizes):
+        rows.append(centres[topic] + rng.normal(0, 0.08, (size, dim)))
+        truth += [topic] * size
+    return np.vstack(rows).astype(np.float32), truth
+
+
+def test_cluster_finds_the_number_of_topics_from_the_data() -> None:
+    vectors, truth = _blobs([12, 8, 5])
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert len(set(labels.tolist()) - {-1}) == 3
+    for topic in range(3):
+        assert len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1
+
+
+def test_cluster_leaves_a_lone_question_as_noise() -> None:
+    vectors, _ = _blobs([6, 1])
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert labels[-1] == -1 and len(set(labels[:6].tolist())) == 1
+
+
+def test_cluster_large_inputs_through_leaders_gives_the_same_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors, truth = _blobs([40, 30, 30])
+    monkeypatch.setattr(gaps, "DIRECT_CLUSTERING_LIMIT", 10)
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert len(set(labels.tolist()) - {-1}) == 3
+    assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
+
+
+def test_build_topics_ranks_by_impact_and_labels_with_key_terms(analyzer: Analyzer) -> None:
+    vectors, truth = _blobs([3, 5])
+    texts = {0: "交通費の精算", 1: "phone support hours"}
+    failing = [Inquiry(f"q{i}", texts[t], None, vectors[i], {"no_result"}) for i, t in enumerate(truth)]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    assert [t["volume"] for t in topics] == [5, 3]
+    assert "phone" in topics[0]["label"] and "交通" in topics[1]["label"]
+    assert topics[0]["verdict"] == "missing_article"
+    assert topics[0]["query_ids"] == [f"q{i}" for i in range(3, 8)]
