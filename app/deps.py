@@ -12,6 +12,7 @@ from app.calibration import Calibration
 from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
 from app.privacy import Redactor
+from app.rate_limit import RateLimiter
 from app.report_cache import ReportCache
 from app.settings import Settings
 from app.suggestions import SuggestPolicy
@@ -98,8 +99,11 @@ def _require(request: Request, settings: Settings, allowed: set[Scope]) -> None:
 
 
 def require_public_key(request: Request, settings: SettingsDep) -> None:
-    """Suggest and events: a publishable or a secret key."""
+    """Suggest and events: a publishable or a secret key, within the rate limits."""
     _require(request, settings, {Scope.PUBLISHABLE, Scope.SECRET})
+    limiter: RateLimiter = request.state.rate_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(key=_presented_key(request) or "open", client=client)
 
 
 def require_secret_key(request: Request, settings: SettingsDep) -> None:

@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -18,11 +21,15 @@ from app.calibration import calibration_for, load_calibrations
 from app.db import create_tables, make_engine
 from app.deps import AccessError
 from app.live_index import LiveIndex
+from app.metrics import PURGED
 from app.privacy import Redactor
 from app.deflection import ReportError
 from app.events import EventError, UnknownQueryError
 from app.report_cache import ReportCache
-from app.routers import events, gaps, health, reports, suggest
+from app.middleware import GuardMiddleware
+from app.rate_limit import RateLimited, RateLimiter
+from app.retention import purge_expired_questions
+from app.routers import events, gaps, health, metrics, reports, suggest
 from app.settings import Settings
 from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
 from indexer.analysis import Analyzer
@@ -55,18 +62,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             "embedder": model,
             "live_index": live_index,
             "calibration": calibration_for(model.name, load_calibrations()),
-            "redactor": Redactor(),
+            "redactor": Redactor(settings.redact_patterns),
+            "rate_limiter": RateLimiter(per_client=settings.rate_limit_per_minute,
+                                        per_key=settings.rate_limit_per_key_per_minute),
             "gap_cache": ReportCache(),
             "suggest_policy": SuggestPolicy(tuple(settings.locales), settings.min_query_chars,
                                             settings.max_query_chars, thresholds, settings.intent_window_seconds),
         }
-        poller = asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds))
+        tasks = [asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),
+                 asyncio.create_task(_purge_regularly(engine, settings.retention_days))]
         try:
             yield state
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             engine.dispose()
 
     app = FastAPI(
@@ -80,8 +91,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"], max_age=600,
         )
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
     _install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(suggest.router)
     app.include_router(events.router)
     app.include_router(reports.router)
@@ -99,6 +112,22 @@ async def _watch_index(live_index: LiveIndex, every_seconds: float) -> None:
             await asyncio.to_thread(live_index.refresh)
         except Exception:  # a bad build must never kill the watcher; LiveIndex keeps the old one
             logger.exception("index refresh failed")
+
+
+async def _purge_regularly(engine: Engine, retention_days: float) -> None:
+    """Enforce the retention period on stored question text, hourly, from inside the service."""
+    while True:
+        # First run a minute after start-up: start-up (and a test's short-lived app) is left alone.
+        await asyncio.sleep(60)
+        try:
+            with Session(engine) as session:
+                purged = await asyncio.to_thread(purge_expired_questions, session, retention_days=retention_days)
+            if purged:
+                PURGED.inc(purged)
+                logger.info("retention: purged the question text of %d suggestion sets", purged)
+        except SQLAlchemyError:
+            logger.exception("retention purge failed; will retry")
+        await asyncio.sleep(3600 - 60)
 
 
 def _error(status_code: int, code: str, message: str, detail: list[dict[str, Any]] | None = None) -> JSONResponse:
@@ -140,6 +169,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReportError)
     async def report_refused(_request: Request, exc: ReportError) -> JSONResponse:
         return _error(422, "invalid_report_request", str(exc))
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        response = _error(429, "rate_limited", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        logger.error("database unavailable: %s", exc.orig)
+        response = _error(503, "database_unavailable", "the database is unavailable; nothing was stored, retry later")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(AccessError)
     async def access_denied(_request: Request, exc: AccessError) -> JSONResponse:

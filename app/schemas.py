@@ -51,6 +51,7 @@ class SuggestResponse(BaseModel):
     label: Label
     confidence: float
     results: list[SuggestedArticlePublic]
+    recorded: bool = Field(default=True, description="false while the database is down: events for it are refused")
 
 
 class ErrorBody(BaseModel):

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     publishable_keys: CommaList = []
     allowed_origins: CommaList = []
 
+    rate_limit_per_minute: int = Field(default=120, ge=1, description="public requests per client (IP) and key")
+    rate_limit_per_key_per_minute: int = Field(default=6000, ge=1, description="public requests per key, all clients")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    retention_days: float = Field(default=90.0, gt=0, description="raw question text and vectors are purged after this")
+    redact_patterns: CommaList = []
+
     locales: CommaList = ["ja", "en"]
     max_query_chars: int = Field(default=2000, ge=10)
     min_query_chars: int = Field(default=2, ge=1)

@@ -7,11 +7,13 @@ Errors: `SuggestError` is the base; `InvalidQueryError` (the question cannot be 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.calibration import Calibration
@@ -22,6 +24,7 @@ from indexer.analysis import normalize
 from indexer.embedding import Embedder
 
 CHANNELS = ("search", "form", "api")
+logger = logging.getLogger("deflect.suggest")
 ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
 
 
@@ -55,6 +58,7 @@ class SuggestionResult:
     label: str
     confidence: float
     hits: list[tuple[SearchHit, str]]  # each hit with its own label
+    recorded: bool = True  # False when the database was down: answered, but events against it will 404
 
 
 @dataclass(frozen=True)
@@ -121,27 +125,14 @@ def suggest(
         hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
     label = label_for(confidence, thresholds) if hits else NO_ANSWER
     query_id = uuid.uuid4().hex
-    now = time.time()
-    client_id = pseudonymous_client_id(request.client_id)
-    # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
-    stored_text = redactor.redact(" ".join(request.text.split()))
-    intent_id = query_id
-    if client_id is not None and not request.composing:
-        intent_id = _continue_search_intent(session, client_id=client_id, channel=request.channel, text=stored_text,
-                                            now=now, window=policy.intent_window_seconds) or query_id
-    session.add(SuggestionSet(
-        id=query_id, created_at=dt.datetime.fromtimestamp(now, dt.UTC), created_epoch=now,
-        created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"), channel=request.channel,
-        locale=request.locale, client_id=client_id, text=stored_text, label=label, confidence=confidence,
-        result_count=len(hits), index_build=index.build_id, composing=request.composing, intent_id=intent_id,
-        vector=vector,
-    ))
-    # Flush the parent row first: PostgreSQL checks the foreign key per statement.
-    session.flush()
-    for position, (hit, _) in enumerate(hits, start=1):
-        session.add(SuggestedArticle(query_id=query_id, position=position, article_id=hit.article.id,
-                                     score=hit.score, confidence=hit.confidence, fallback=hit.fallback))
-    session.commit()
+    try:
+        _record(session, query_id=query_id, request=request, redactor=redactor, policy=policy, label=label,
+                confidence=confidence, hits=hits, build_id=index.build_id, vector=vector)
+    except SQLAlchemyError:
+        # Customers still get answers while the database is down; the set is simply not recorded.
+        session.rollback()
+        logger.exception("suggestion set %s not recorded: database error", query_id)
+        return SuggestionResult(query_id=query_id, label=label, confidence=confidence, hits=hits, recorded=False)
     return SuggestionResult(query_id=query_id, label=label, confidence=confidence, hits=hits)
 
 
@@ -174,3 +165,29 @@ def _continue_search_intent(session: Session, *, client_id: str, channel: str, t
     previous.superseded = True
     session.add(previous)
     return previous.intent_id or previous.id
+
+
+def _record(session: Session, *, query_id: str, request: SuggestRequest, redactor: Redactor, policy: SuggestPolicy,
+            label: str, confidence: float, hits: list[tuple[SearchHit, str]], build_id: str,
+            vector: bytes | None) -> None:
+    now = time.time()
+    client_id = pseudonymous_client_id(request.client_id)
+    # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
+    stored_text = redactor.redact(" ".join(request.text.split()))
+    intent_id = query_id
+    if client_id is not None and not request.composing:
+        intent_id = _continue_search_intent(session, client_id=client_id, channel=request.channel, text=stored_text,
+                                            now=now, window=policy.intent_window_seconds) or query_id
+    session.add(SuggestionSet(
+        id=query_id, created_at=dt.datetime.fromtimestamp(now, dt.UTC), created_epoch=now,
+        created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"), channel=request.channel,
+        locale=request.locale, client_id=client_id, text=stored_text, label=label, confidence=confidence,
+        result_count=len(hits), index_build=build_id, composing=request.composing, intent_id=intent_id,
+        vector=vector,
+    ))
+    # Flush the parent row first: PostgreSQL checks the foreign key per statement.
+    session.flush()
+    for position, (hit, _) in enumerate(hits, start=1):
+        session.add(SuggestedArticle(query_id=query_id, position=position, article_id=hit.article.id,
+                                     score=hit.score, confidence=hit.confidence, fallback=hit.fallback))
+    session.commit()

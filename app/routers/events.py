@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.deps import LiveIndexDep, PublicAccess, SessionDep
 from app.events import EventIn, record_events
+from app.metrics import EVENTS
 from app.schemas import EventBody, EventResult, EventsResponse, HandoffPublic
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[PublicAccess])
@@ -28,6 +29,9 @@ def create_events(body: EventBody | list[EventBody], session: SessionDep, live_i
         return article.title if article else None
 
     receipt = record_events(session, events=[EventIn(**event.model_dump()) for event in events], title_of=title_of)
+    for event, status in zip(events, receipt.statuses, strict=True):
+        if status == "accepted":
+            EVENTS.labels(event.action).inc()
     handoff = receipt.handoff
     return EventsResponse(
         accepted=receipt.accepted,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from app.metrics import SUGGESTIONS
 from app.deps import CalibrationDep, EmbedderDep, LiveIndexDep, PolicyDep, PublicAccess, RedactorDep, SessionDep
 from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
 from app.search import SearchFilters
@@ -38,7 +39,7 @@ def suggest_articles(
     )
     result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
                      redactor=redactor, policy=policy, request=request)
-    return _response(result)
+    return _response(result, body.channel)
 
 
 @router.get("/suggest", response_model=SuggestResponse)
@@ -62,11 +63,13 @@ def suggest_articles_for_search_box(
                              filters=SearchFilters(category=category), composing=composing)
     result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
                      redactor=redactor, policy=policy, request=request)
-    return _response(result)
+    return _response(result, channel)
 
 
-def _response(result: SuggestionResult) -> SuggestResponse:
+def _response(result: SuggestionResult, channel: str) -> SuggestResponse:
+    SUGGESTIONS.labels(channel, result.label).inc()
     return SuggestResponse(
+        recorded=result.recorded,
         query_id=result.query_id,
         label=result.label,  # type: ignore[arg-type]
         confidence=round(result.confidence, 4),

@@ -1,0 +1,75 @@
+"""ASGI middleware: request body size limit, request ids and Prometheus request metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter("deflect_http_requests_total", "HTTP requests", ["route", "method", "status"])
+LATENCY = Histogram("deflect_http_request_seconds", "HTTP request latency", ["route", "method"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class GuardMiddleware:
+    """Refuses bodies over max_body_bytes (413, even when Content-Length lies) and times every request."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _send_error(send, 413, "body_too_large", f"request bodies are limited to {self.max_body_bytes} bytes")
+            return
+        received = 0
+        status = 500
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        scope.setdefault("state", {})["request_id"] = request_id
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            status = 413
+            await _send_error(send, 413, "body_too_large", f"request bodies are limited to {self.max_body_bytes} bytes")
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            REQUESTS.labels(path, scope["method"], str(status)).inc()
+            LATENCY.labels(path, scope["method"]).observe(time.perf_counter() - started)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": code, "message": message}).encode()
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

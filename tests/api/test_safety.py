@@ -1,0 +1,120 @@
+"""Public-endpoint safety: rate limits, body limits, CORS, database outages, retention, metrics, privacy."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from app.db import make_engine
+from app.main import create_app
+from app.models import SuggestionSet
+from app.retention import purge_expired_questions
+from app.settings import Settings
+from tests.fakes import HashingEmbedder
+
+
+def test_a_client_over_the_rate_limit_gets_429_with_retry_after(settings: Settings) -> None:
+    limited = settings.model_copy(update={"rate_limit_per_minute": 3})
+    with TestClient(create_app(limited, embedder=HashingEmbedder())) as client:
+        statuses = [client.get("/v1/suggest", params={"q": "パスワード"}).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = client.get("/v1/suggest", params={"q": "パスワード"})
+        assert refused.json()["error"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert client.get("/healthz").status_code == 200  # probes are never limited
+
+
+def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
+    response = client.post("/v1/suggest", content=b'{"text": "' + b"a" * 1_000_000 + b'"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"] == "body_too_large"
+
+
+def test_cors_answers_only_allowed_origins(settings: Settings) -> None:
+    allowed = settings.model_copy(update={"allowed_origins": ["https://help.example.com"]})
+    with TestClient(create_app(allowed, embedder=HashingEmbedder())) as client:
+        ok = client.options("/v1/suggest", headers={"Origin": "https://help.example.com",
+                                                   "Access-Control-Request-Method": "POST"})
+        assert ok.headers.get("access-control-allow-origin") == "https://help.example.com"
+        other = client.options("/v1/suggest", headers={"Origin": "https://evil.example",
+                                                      "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_when_the_database_is_down_suggest_still_answers_and_events_get_503(settings: Settings) -> None:
+    with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
+        # Nothing listens on port 1: every connection is refused, as when the database is down.
+        client.app_state["engine"] = make_engine("postgresql+psycopg2://deflect@127.0.0.1:1/deflect")
+        answered = client.post("/v1/suggest", json={"text": "パスワードを忘れた場合の再設定方法"})
+        assert answered.status_code == 200
+        assert answered.json()["results"] and answered.json()["recorded"] is False
+        refused = client.post("/v1/events", json={"query_id": answered.json()["query_id"], "client_id": "c",
+                                                  "action": "solved"})
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "database_unavailable"
+        assert client.get("/readyz").status_code == 503
+
+
+def test_retention_purges_question_text_but_keeps_the_set(client: TestClient, engine: Engine) -> None:
+    query_id = client.post("/v1/suggest", json={"text": "パスワードを忘れた"}).json()["query_id"]
+    with Session(engine) as session:
+        assert purge_expired_questions(session, retention_days=90) == 0
+        assert purge_expired_questions(session, retention_days=90, now=time.time() + 91 * 86400) == 1
+        stored = session.get(SuggestionSet, query_id)
+        assert stored is not None and stored.text is None and stored.vector is None and stored.label
+
+
+def test_metrics_expose_requests_suggestions_and_the_index(client: TestClient) -> None:
+    client.post("/v1/suggest", json={"text": "パスワードを忘れた", "channel": "form"})
+    body = client.get("/metrics").text
+    assert 'deflect_http_requests_total{method="POST",route="/v1/suggest",status="200"}' in body
+    assert 'deflect_suggestions_total{channel="form"' in body
+    assert "deflect_index_build_info{" in body and "deflect_index_age_seconds" in body
+
+
+def _pii_samples(n: int) -> list[tuple[str, str]]:
+    """(text, the secret part) pairs: emails, phones, postal codes, My Number, cards, in varied shapes."""
+    rng = random.Random(42)
+    samples = []
+    for i in range(n):
+        kind = i % 8
+        if kind == 0:
+            secret = f"user{rng.randint(100, 999)}.{rng.choice(['tanaka', 'smith'])}@example{rng.randint(1, 9)}.co.jp"
+        elif kind == 1:
+            secret = f"0{rng.choice(['90', '80', '70'])}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+        elif kind == 2:
+            secret = f"0{rng.randint(3, 6)}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+        elif kind == 3:
+            digits = f"090{rng.randint(10000000, 99999999)}"
+            secret = digits.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        elif kind == 4:
+            secret = f"+81 {rng.randint(70, 90)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
+        elif kind == 5:
+            secret = f"〒{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+        elif kind == 6:
+            secret = " ".join(f"{rng.randint(1000, 9999)}" for _ in range(3))  # My Number
+        else:
+            secret = rng.choice(["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005", "4012888888881881"])
+        template = rng.choice(["連絡先は{}です。パスワードを忘れました", "my contact {} - cannot log in", "{} 有給休暇について"])
+        samples.append((template.format(secret), secret))
+    return samples
+
+
+def test_two_hundred_pii_strings_never_reach_the_database(settings: Settings, engine: Engine) -> None:
+    samples = _pii_samples(200)
+    generous = settings.model_copy(update={"rate_limit_per_minute": 1000})
+    with TestClient(create_app(generous, embedder=HashingEmbedder())) as client:
+        for sample, _ in samples:
+            assert client.post("/v1/suggest", json={"text": sample, "client_id": "pii-test"}).status_code == 200
+    with engine.connect() as connection:
+        dump = " ".join(str(row) for table in ("suggestion_set", "suggested_article")
+                        for row in connection.execute(text(f"SELECT * FROM {table}")))
+    leaked = [secret for _, secret in samples if secret in dump or secret.replace(" ", "") in dump.replace(" ", "")]
+    assert leaked == []
+    with Session(engine) as session:
+        assert len(session.exec(select(SuggestionSet)).all()) == 200
