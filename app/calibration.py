@@ -29,7 +29,9 @@ class Calibration:
 
 # Used for a model the calibration file does not know: hand-set so that a close paraphrase
 # (cosine ~0.6, most query terms found) lands near 0.6 and an unrelated question near 0.05.
-FALLBACK = Calibration(weights={"dense": 7.0, "coverage": 3.0, "lexical": 0.0, "agreement": 0.5, "margin": 1.0}, bias=-6.0)
+FALLBACK = Calibration(
+    weights={"dense": 7.0, "coverage": 3.0, "lexical": 0.0, "agreement": 0.5, "margin": 1.0}, bias=-6.0
+)
 
 
 def load_calibrations(path: Path | None = None) -> dict[str, Calibration]:
@@ -42,8 +44,10 @@ def load_calibrations(path: Path | None = None) -> dict[str, Calibration]:
             return {}
         text = packaged.read_text(encoding="utf-8")
     data = json.loads(text)
-    return {model: Calibration(weights=dict(entry["weights"]), bias=float(entry["bias"]))
-            for model, entry in data.get("models", {}).items()}
+    return {
+        model: Calibration(weights=dict(entry["weights"]), bias=float(entry["bias"]))
+        for model, entry in data.get("models", {}).items()
+    }
 
 
 def calibration_for(model: str, calibrations: dict[str, Calibration]) -> Calibration:

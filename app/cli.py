@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -39,19 +39,26 @@ def run_index(settings: Settings, *, force: bool = False, echo: bool = True) -> 
         bar.n = done
         bar.refresh()
 
-    report = build_index(content_dir=settings.content_dir, index_dir=settings.index_dir, embedder=embedder,
-                         analyzer=Analyzer(morphological=settings.morphological_analysis), force=force,
-                         on_progress=progress)
+    report = build_index(
+        content_dir=settings.content_dir,
+        index_dir=settings.index_dir,
+        embedder=embedder,
+        analyzer=Analyzer(morphological=settings.morphological_analysis),
+        force=force,
+        on_progress=progress,
+    )
     if bar is not None:
         bar.close()
     if echo:
         for problem in report.problems:
             typer.secho(f"skipped {problem.source}: {problem.reason}", fg="yellow", err=True)
         if report.published:
-            typer.echo(f"published {report.build_id} with {embedder.name}: {len(report.added)} added, "
-                       f"{len(report.changed)} changed, {len(report.removed)} removed, {report.unchanged} unchanged; "
-                       f"{report.embedded_passages} passages embedded, {report.reused_passages} reused "
-                       f"({report.seconds:.1f} s)")
+            typer.echo(
+                f"published {report.build_id} with {embedder.name}: {len(report.added)} added, "
+                f"{len(report.changed)} changed, {len(report.removed)} removed, {report.unchanged} unchanged; "
+                f"{report.embedded_passages} passages embedded, {report.reused_passages} reused "
+                f"({report.seconds:.1f} s)"
+            )
             for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
                 if ids and len(ids) <= 20:
                     typer.echo(f"  {label}: {', '.join(ids)}")
@@ -67,9 +74,13 @@ def index(
     force: Annotated[bool, typer.Option("--force", help="re-embed every article")] = False,
 ) -> None:
     """Build the search index from the help articles and publish it (only changed articles are re-embedded)."""
-    overrides = {k: v for k, v in {"content_dir": content, "index_dir": index_dir}.items() if v is not None}
+    settings = Settings()
+    if content is not None:
+        settings.content_dir = content
+    if index_dir is not None:
+        settings.index_dir = index_dir
     try:
-        run_index(Settings(**overrides), force=force)
+        run_index(settings, force=force)
     except store.IndexLockedError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
@@ -103,8 +114,13 @@ FormatOption = Annotated[str, typer.Option("--format", help="json or csv")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")]
 
 
-def _run_report(make: Callable[[Any, Settings], dict[str, Any]], *, to_csv: Callable[[dict[str, Any]], str],
-                format: str, output: Path | None) -> None:
+def _run_report(
+    make: Callable[[Any, Settings], dict[str, Any]],
+    *,
+    to_csv: Callable[[dict[str, Any]], str],
+    format: str,
+    output: Path | None,
+) -> None:
     """Open the configured database, make the report, print or write it as JSON or CSV."""
     from sqlmodel import Session
 
@@ -148,15 +164,25 @@ def report_deflection(
     from app.deflection import deflection_report
     from app.report_formats import deflection_csv
 
-    _run_report(lambda session, settings: deflection_report(
-        session, period=_period(from_, to), group_by=group_by, channel=channel,
-        window_hours=settings.attribution_window_hours, recontact_days=settings.recontact_days),
-        to_csv=deflection_csv, format=format, output=output)
+    _run_report(
+        lambda session, settings: deflection_report(
+            session,
+            period=_period(from_, to),
+            group_by=group_by,
+            channel=channel,
+            window_hours=settings.attribution_window_hours,
+            recontact_days=settings.recontact_days,
+        ),
+        to_csv=deflection_csv,
+        format=format,
+        output=output,
+    )
 
 
 @report_cli.command("gaps")
-def report_gaps(from_: FromOption = None, to: ToOption = None, format: FormatOption = "json",
-                output: OutputOption = None) -> None:
+def report_gaps(
+    from_: FromOption = None, to: ToOption = None, format: FormatOption = "json", output: OutputOption = None
+) -> None:
     """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
     from app.gaps import GapSettings, gap_report
     from app.report_formats import gaps_csv
@@ -167,11 +193,17 @@ def report_gaps(from_: FromOption = None, to: ToOption = None, format: FormatOpt
         try:
             index: SearchIndex | None = SearchIndex(store.load_current(settings.index_dir), analyzer)
         except store.StoreError as exc:
-            typer.secho(f"no index to compare topics with ({exc}); closest articles are left out", fg="yellow",
-                        err=True)
+            typer.secho(
+                f"no index to compare topics with ({exc}); closest articles are left out", fg="yellow", err=True
+            )
             index = None
-        return gap_report(session, period=_period(from_, to), index=index, analyzer=analyzer,
-                          settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600))
+        return gap_report(
+            session,
+            period=_period(from_, to),
+            index=index,
+            analyzer=analyzer,
+            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
+        )
 
     _run_report(make, to_csv=gaps_csv, format=format, output=output)
 

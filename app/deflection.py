@@ -23,8 +23,20 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 GROUPINGS = ("day", "channel", "article")
-COUNTS = ("suggestion_sets", "shown", "explicit_deflected", "implicit_deflected", "not_deflected", "pending",
-          "net_deflected", "clicked", "no_result", "low_confidence", "helpful", "not_helpful")
+COUNTS = (
+    "suggestion_sets",
+    "shown",
+    "explicit_deflected",
+    "implicit_deflected",
+    "not_deflected",
+    "pending",
+    "net_deflected",
+    "clicked",
+    "no_result",
+    "low_confidence",
+    "helpful",
+    "not_helpful",
+)
 
 
 class ReportError(Exception):
@@ -43,6 +55,7 @@ class Period:
     @classmethod
     def of(cls, start: dt.date | dt.datetime | None, end: dt.date | dt.datetime | None, *, days: int = 30) -> Period:
         """[start, end) in UTC; a date means its midnight, an end date is included; default: the last 30 days."""
+
         def moment(value: dt.date | dt.datetime, *, inclusive_end: bool = False) -> dt.datetime:
             if isinstance(value, dt.datetime):
                 return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -80,7 +93,8 @@ classified AS (
     CASE
       WHEN COALESCE(g.own_ticket, 0) = 1 OR EXISTS (
         SELECT 1 FROM event t WHERE f.client_id IS NOT NULL AND t.client_id = f.client_id
-          AND t.action = 'ticket_submitted' AND t.ts_epoch >= f.created_epoch AND t.ts_epoch <= f.created_epoch + :window)
+          AND t.action = 'ticket_submitted'
+          AND t.ts_epoch >= f.created_epoch AND t.ts_epoch <= f.created_epoch + :window)
         THEN 'not_deflected'
       WHEN f.result_count = 0 THEN 'not_shown'
       WHEN f.created_epoch + :window > :now THEN 'pending'
@@ -129,31 +143,56 @@ WHERE s.composing = :no AND e.action = 'click' AND e.position IS NOT NULL
 """
 
 
-def deflection_report(session: Session, *, period: Period, group_by: str | None = None, channel: str | None = None,
-                      window_hours: float = 24.0, recontact_days: float = 7.0,
-                      now: float | None = None) -> dict[str, Any]:
+def deflection_report(
+    session: Session,
+    *,
+    period: Period,
+    group_by: str | None = None,
+    channel: str | None = None,
+    window_hours: float = 24.0,
+    recontact_days: float = 7.0,
+    now: float | None = None,
+) -> dict[str, Any]:
     """Totals and groups (by day, channel or article) of the deflection figures over a period."""
     if group_by is not None and group_by not in GROUPINGS:
         raise InvalidPeriodError(f"group_by must be one of {', '.join(GROUPINGS)}")
-    params = {"start": period.start.timestamp(), "end": period.end.timestamp(), "window": window_hours * 3600,
-              "recontact": recontact_days * 86400, "now": time.time() if now is None else now, "no": False}
+    params: dict[str, Any] = {
+        "start": period.start.timestamp(),
+        "end": period.end.timestamp(),
+        "window": window_hours * 3600,
+        "recontact": recontact_days * 86400,
+        "now": time.time() if now is None else now,
+        "no": False,
+    }
     channel_filter = "WHERE j.channel = :channel" if channel else ""
     if channel:
         params["channel"] = channel
-    totals_row = session.execute(text(CLASSIFIED_SETS_SQL + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params).one()
+    totals_row = session.execute(
+        text(CLASSIFIED_SETS_SQL + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params
+    ).one()
     totals = _figures(dict(totals_row._mapping))
     totals["average_click_position"] = _average_click(session, params, None, channel)
     groups: list[dict[str, Any]] = []
     if group_by is not None:
         key, join = _grouping(group_by)
-        sql = CLASSIFIED_SETS_SQL + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
+        sql = (
+            CLASSIFIED_SETS_SQL
+            + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
+        )
         positions = _average_click_positions(session, params, group_by, channel)
         for row in session.execute(text(sql), params):
             figures = _figures({k: v for k, v in row._mapping.items() if k != "key"})
             figures["average_click_position"] = positions.get(row.key)
             groups.append({"key": row.key, **figures})
-    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "group_by": group_by,
-            "window_hours": window_hours, "recontact_days": recontact_days, "totals": totals, "groups": groups}
+    return {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "group_by": group_by,
+        "window_hours": window_hours,
+        "recontact_days": recontact_days,
+        "totals": totals,
+        "groups": groups,
+    }
 
 
 def _grouping(group_by: str) -> tuple[str, str]:
@@ -188,10 +227,17 @@ def _average_click(session: Session, params: dict[str, Any], group_by: str | Non
     return _average_click_positions(session, params, group_by, channel).get("all")
 
 
-def _average_click_positions(session: Session, params: dict[str, Any], group_by: str | None,
-                             channel: str | None) -> dict[Any, float | None]:
+def _average_click_positions(
+    session: Session, params: dict[str, Any], group_by: str | None, channel: str | None
+) -> dict[Any, float | None]:
     key = {"day": "s.created_day", "channel": "s.channel", "article": "e.article_id"}.get(group_by or "")
-    sql = _CLICK_POSITION.format(key=key or "'all'", group=f"GROUP BY {key}" if key else "",
-                                 channel="AND s.channel = :channel" if channel else "")
-    return {row.key: round(float(row.average_click_position), 3)
-            for row in session.execute(text(sql), params) if row.average_click_position is not None}
+    sql = _CLICK_POSITION.format(
+        key=key or "'all'",
+        group=f"GROUP BY {key}" if key else "",
+        channel="AND s.channel = :channel" if channel else "",
+    )
+    return {
+        row.key: round(float(row.average_click_position), 3)
+        for row in session.execute(text(sql), params)
+        if row.average_click_position is not None
+    }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
 from app.calibration import Calibration
@@ -113,3 +114,7 @@ def require_secret_key(request: Request, settings: SettingsDep) -> None:
 
 PublicAccess = Depends(require_public_key)
 SecretAccess = Depends(require_secret_key)
+
+
+FromDate = Annotated[dt.date | None, Query(alias="from", description="first day (UTC); default 30 days ago")]
+ToDate = Annotated[dt.date | None, Query(description="last day, included (UTC); default today")]

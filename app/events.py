@@ -82,8 +82,9 @@ def idempotency_key_for(event: EventIn) -> str:
     return "derived:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
-def record_events(session: Session, *, events: Sequence[EventIn],
-                  title_of: Callable[[str], str | None] = lambda _article_id: None) -> EventReceipt:
+def record_events(
+    session: Session, *, events: Sequence[EventIn], title_of: Callable[[str], str | None] = lambda _article_id: None
+) -> EventReceipt:
     """Validate the whole batch, then store the events not seen before; returns per-event statuses."""
     query_ids = {event.query_id for event in events}
     sets = {s.id: s for s in session.exec(select(SuggestionSet).where(col(SuggestionSet.id).in_(query_ids)))}
@@ -107,10 +108,17 @@ def record_events(session: Session, *, events: Sequence[EventIn],
             continue
         seen.add(key)
         suggestion_set = sets[event.query_id]
-        session.add(Event(query_id=event.query_id, client_id=pseudonymous_client_id(event.client_id) or "",
-                          action=event.action, article_id=event.article_id, position=event.position,
-                          ts_epoch=_event_time(event.ts, created=suggestion_set.created_epoch, now=now),
-                          idempotency_key=key))
+        session.add(
+            Event(
+                query_id=event.query_id,
+                client_id=pseudonymous_client_id(event.client_id) or "",
+                action=event.action,
+                article_id=event.article_id,
+                position=event.position,
+                ts_epoch=_event_time(event.ts, created=suggestion_set.created_epoch, now=now),
+                idempotency_key=key,
+            )
+        )
         receipt.statuses.append("accepted")
     try:
         session.commit()
@@ -147,13 +155,27 @@ def handoff_summary(session: Session, *, query_id: str, title_of: Callable[[str]
     suggestion_set = session.get(SuggestionSet, query_id)
     assert suggestion_set is not None
     intent = suggestion_set.intent_id or suggestion_set.id
-    final = session.exec(select(SuggestionSet).where(SuggestionSet.intent_id == intent)
-                         .order_by(col(SuggestionSet.created_epoch).desc()).limit(1)).first() or suggestion_set
-    shown = list(session.exec(select(SuggestedArticle.article_id).where(SuggestedArticle.query_id == final.id)
-                              .order_by(col(SuggestedArticle.position))))
+    final = (
+        session.exec(
+            select(SuggestionSet)
+            .where(SuggestionSet.intent_id == intent)
+            .order_by(col(SuggestionSet.created_epoch).desc())
+            .limit(1)
+        ).first()
+        or suggestion_set
+    )
+    shown = list(
+        session.exec(
+            select(SuggestedArticle.article_id)
+            .where(SuggestedArticle.query_id == final.id)
+            .order_by(col(SuggestedArticle.position))
+        )
+    )
     intent_sets = select(SuggestionSet.id).where(SuggestionSet.intent_id == intent)
-    acted = session.exec(select(Event.action, Event.article_id).where(
-        col(Event.query_id).in_(intent_sets.union(select(SuggestionSet.id).where(SuggestionSet.id == query_id))))
+    acted = session.exec(
+        select(Event.action, Event.article_id).where(
+            col(Event.query_id).in_(intent_sets.union(select(SuggestionSet.id).where(SuggestionSet.id == query_id)))
+        )
     ).all()
     clicked = list(dict.fromkeys(a for action, a in acted if action == "click" and a))
     helpful = list(dict.fromkeys(a for action, a in acted if action in ("helpful", "solved") and a))
@@ -161,6 +183,8 @@ def handoff_summary(session: Session, *, query_id: str, title_of: Callable[[str]
     def names(ids: list[str]) -> str:
         return "; ".join(title_of(i) or i for i in ids) or "none"
 
-    text = (f"Searched help center for: {final.text or '(not kept)'}\n"
-            f"Shown: {names(shown)}\nOpened: {names(clicked)}\nMarked helpful: {names(helpful)}")
+    text = (
+        f"Searched help center for: {final.text or '(not kept)'}\n"
+        f"Shown: {names(shown)}\nOpened: {names(clicked)}\nMarked helpful: {names(helpful)}"
+    )
     return Handoff(query_id=final.id, question=final.text, shown=shown, clicked=clicked, helpful=helpful, text=text)

@@ -63,17 +63,26 @@ class Inquiry:
     signals: set[str] = field(default_factory=set)
 
 
-_FAILING = CLASSIFIED_SETS_SQL + """
+_FAILING = (
+    CLASSIFIED_SETS_SQL
+    + """
 SELECT j.id, s.text, s.locale, s.vector, j.outcome, j.result_count, j.label, j.not_helpful
 FROM judged j JOIN suggestion_set s ON s.id = j.id
 WHERE s.vector IS NOT NULL
 """
+)
 
 
 def inquiries(session: Session, *, period: Period, window_seconds: float) -> tuple[list[Inquiry], list[Inquiry]]:
     """(failing, answered) search intents of the period, with their vectors and failure signals."""
-    params = {"start": period.start.timestamp(), "end": period.end.timestamp(), "window": window_seconds,
-              "recontact": window_seconds, "now": time.time(), "no": False}
+    params = {
+        "start": period.start.timestamp(),
+        "end": period.end.timestamp(),
+        "window": window_seconds,
+        "recontact": window_seconds,
+        "now": time.time(),
+        "no": False,
+    }
     failing: list[Inquiry] = []
     answered: list[Inquiry] = []
     for row in session.execute(text(_FAILING), params):
@@ -110,8 +119,9 @@ def cluster(vectors: Vectors, *, similarity: float, min_size: int) -> npt.NDArra
     if len(centroids) == 1:
         labels_of_micro = np.zeros(1, dtype=np.int64)
     else:
-        model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                        distance_threshold=1.0 - similarity)
+        model = AgglomerativeClustering(
+            n_clusters=None, metric="cosine", linkage="average", distance_threshold=1.0 - similarity
+        )
         labels_of_micro = model.fit_predict(centroids).astype(np.int64)
     labels = labels_of_micro[micro]
     sizes = Counter(labels.tolist())
@@ -144,8 +154,9 @@ def _leaders(vectors: Vectors, *, similarity: float) -> tuple[npt.NDArray[np.int
     return assignment, centroids
 
 
-def key_terms(member_texts: list[str], corpus_counts: Counter[str], corpus_docs: int, analyzer: Analyzer,
-              k: int = 3) -> list[str]:
+def key_terms(
+    member_texts: list[str], corpus_counts: Counter[str], corpus_docs: int, analyzer: Analyzer, k: int = 3
+) -> list[str]:
     """The terms that set these texts apart from all failing inquiries (class-based TF-IDF), as customers wrote them."""
     counts: Counter[str] = Counter()
     surfaces: dict[str, Counter[str]] = {}
@@ -155,8 +166,11 @@ def key_terms(member_texts: list[str], corpus_counts: Counter[str], corpus_docs:
         counts.update({token.term for token in tokens})
         for token in tokens:
             surfaces.setdefault(token.term, Counter())[folded[token.start : token.end]] += 1
-    scored = [(count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term) for term, count in counts.items()
-              if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS]
+    scored = [
+        (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term)
+        for term, count in counts.items()
+        if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS
+    ]
     return [surfaces[term].most_common(1)[0][0] for _, term in sorted(scored, reverse=True)[:k]]
 
 
@@ -174,7 +188,9 @@ def topic_label(texts: list[str], corpus_counts: Counter[str], corpus_docs: int,
 def closest_article(index: SearchIndex | None, centroid: Vectors) -> tuple[str | None, float]:
     if index is None or index.build.dense.ntotal == 0:
         return None, 0.0
-    found, rows = index.build.dense.search(centroid.reshape(1, -1).astype(np.float32), min(20, index.build.dense.ntotal))
+    found, rows = index.build.dense.search(
+        centroid.reshape(1, -1).astype(np.float32), min(20, index.build.dense.ntotal)
+    )
     best: dict[str, float] = {}
     for score, row in zip(found[0], rows[0], strict=True):
         if row < 0:
@@ -188,16 +204,25 @@ def closest_article(index: SearchIndex | None, centroid: Vectors) -> tuple[str |
     return article_id, best[article_id]
 
 
-def build_topics(failing: list[Inquiry], answered: list[Inquiry], *, index: SearchIndex | None, analyzer: Analyzer,
-                 settings: GapSettings) -> tuple[list[dict[str, Any]], npt.NDArray[np.int64], Vectors]:
+def build_topics(
+    failing: list[Inquiry],
+    answered: list[Inquiry],
+    *,
+    index: SearchIndex | None,
+    analyzer: Analyzer,
+    settings: GapSettings,
+) -> tuple[list[dict[str, Any]], npt.NDArray[np.int64], Vectors]:
     """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids."""
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
     labels = cluster(vectors, similarity=settings.topic_similarity, min_size=settings.min_topic_size)
     topic_ids = sorted(set(labels.tolist()) - {-1})
-    centroids = np.vstack([_unit(vectors[labels == t].mean(axis=0)) for t in topic_ids]) if topic_ids \
+    centroids = (
+        np.vstack([_unit(vectors[labels == t].mean(axis=0)) for t in topic_ids])
+        if topic_ids
         else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    )
     noise = np.flatnonzero(labels == -1)
     if len(noise) and topic_ids:
         similarity = _unit_rows(vectors[noise]) @ centroids.T
@@ -215,28 +240,31 @@ def build_topics(failing: list[Inquiry], answered: list[Inquiry], *, index: Sear
     corpus_counts: Counter[str] = Counter()
     for inquiry in failing:
         corpus_counts.update(set(analyzer.terms(inquiry.text)))
-    topics = []
+    topics: list[dict[str, Any]] = []
     for position, topic in enumerate(topic_ids):
         members = [failing[i] for i in np.flatnonzero(labels == topic)]
         volume = len(members)
         failure_rate = volume / (volume + answered_per_topic[position])
         article_id, article_similarity = closest_article(index, centroids[position])
         signals = Counter(signal for m in members for signal in m.signals)
-        topics.append({
-            "label": topic_label([m.text for m in members], corpus_counts, len(failing), analyzer),
-            "volume": volume,
-            "share": round(volume / len(failing), 4),
-            "failure_rate": round(failure_rate, 4),
-            "impact": round(volume * failure_rate, 3),
-            "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
-            "signals": dict(signals),
-            "examples": _examples(members, centroids[position], settings.examples),
-            "query_ids": [m.query_id for m in members],
-            "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
-            "verdict": "article_fails" if article_id and article_similarity >= settings.article_similarity
-            else "missing_article",
-        })
-    order = sorted(range(len(topics)), key=lambda i: -topics[i]["impact"])
+        topics.append(
+            {
+                "label": topic_label([m.text for m in members], corpus_counts, len(failing), analyzer),
+                "volume": volume,
+                "share": round(volume / len(failing), 4),
+                "failure_rate": round(failure_rate, 4),
+                "impact": round(volume * failure_rate, 3),
+                "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
+                "signals": dict(signals),
+                "examples": _examples(members, centroids[position], settings.examples),
+                "query_ids": [m.query_id for m in members],
+                "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
+                "verdict": "article_fails"
+                if article_id and article_similarity >= settings.article_similarity
+                else "missing_article",
+            }
+        )
+    order = sorted(range(len(topics)), key=lambda i: -float(topics[i]["impact"]))
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
 
 
@@ -247,15 +275,22 @@ def _examples(members: list[Inquiry], centroid: Vectors, k: int) -> list[str]:
 
 
 def _unit_rows(vectors: Vectors) -> Vectors:
-    return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+    rows: Vectors = (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+    return rows
 
 
 def _unit(vector: Vectors) -> Vectors:
     return (vector / max(float(np.linalg.norm(vector)), 1e-9)).astype(np.float32)
 
 
-def gap_report(session: Session, *, period: Period, index: SearchIndex | None, analyzer: Analyzer,
-               settings: GapSettings | None = None) -> dict[str, Any]:
+def gap_report(
+    session: Session,
+    *,
+    period: Period,
+    index: SearchIndex | None,
+    analyzer: Analyzer,
+    settings: GapSettings | None = None,
+) -> dict[str, Any]:
     """The content team's report: ranked topics, trend against the previous period, and weak articles."""
     settings = settings or GapSettings()
     failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
@@ -270,25 +305,42 @@ def gap_report(session: Session, *, period: Period, index: SearchIndex | None, a
                 previous_counts[topic] += 1
     for position, topic in enumerate(topics):
         before = previous_counts[position]
-        topic["trend"] = {"previous_volume": before,
-                          "change": round((topic["volume"] - before) / before, 4) if before else None}
+        topic["trend"] = {
+            "previous_volume": before,
+            "change": round((topic["volume"] - before) / before, 4) if before else None,
+        }
     clustered = sum(topic["volume"] for topic in topics)
-    articles = deflection_report(session, period=period, group_by="article",
-                                 window_hours=settings.window_seconds / 3600)["groups"]
+    articles = deflection_report(
+        session, period=period, group_by="article", window_hours=settings.window_seconds / 3600
+    )["groups"]
     weak = [
-        {"article_id": row["key"], "title": _title(index, row["key"]), "shown": row["shown"], "ctr": row["ctr"],
-         "deflection_rate": row["deflection_rate"], "not_helpful": row["not_helpful"]}
+        {
+            "article_id": row["key"],
+            "title": _title(index, row["key"]),
+            "shown": row["shown"],
+            "ctr": row["ctr"],
+            "deflection_rate": row["deflection_rate"],
+            "not_helpful": row["not_helpful"],
+        }
         for row in articles
         if row["shown"] >= settings.weak_article_min_shown
-        and ((row["ctr"] or 0) < settings.weak_article_ctr or (row["deflection_rate"] or 0) < settings.weak_article_deflection)
+        and (
+            (row["ctr"] or 0) < settings.weak_article_ctr
+            or (row["deflection_rate"] or 0) < settings.weak_article_deflection
+        )
     ]
     shown_ids = {row["key"] for row in articles}
-    never_shown = sorted(a.id for a in index.build.articles.values()
-                         if a.visibility == "public" and a.id not in shown_ids) if index else []
+    never_shown = (
+        sorted(a.id for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids)
+        if index
+        else []
+    )
     return {
-        "from": period.start.isoformat(), "to": period.end.isoformat(),
-        "failing_inquiries": len(failing), "clustered": clustered,
-        "unclustered_query_ids": sorted(set(i.query_id for i in failing) - {q for t in topics for q in t["query_ids"]}),
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "failing_inquiries": len(failing),
+        "clustered": clustered,
+        "unclustered_query_ids": sorted({i.query_id for i in failing} - {q for t in topics for q in t["query_ids"]}),
         "topics": topics,
         "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
         "articles_never_shown": never_shown,

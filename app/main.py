@@ -9,25 +9,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.calibration import calibration_for, load_calibrations
 from app.db import create_tables, make_engine
+from app.deflection import ReportError
 from app.deps import AccessError
+from app.events import EventError, UnknownQueryError
 from app.live_index import LiveIndex
 from app.metrics import PURGED
-from app.privacy import Redactor
-from app.deflection import ReportError
-from app.events import EventError, UnknownQueryError
-from app.report_cache import ReportCache
 from app.middleware import GuardMiddleware
+from app.privacy import Redactor
 from app.rate_limit import RateLimited, RateLimiter
+from app.report_cache import ReportCache
 from app.retention import purge_expired_questions
 from app.routers import events, gaps, health, metrics, reports, suggest
 from app.settings import Settings
@@ -63,14 +63,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             "live_index": live_index,
             "calibration": calibration_for(model.name, load_calibrations()),
             "redactor": Redactor(settings.redact_patterns),
-            "rate_limiter": RateLimiter(per_client=settings.rate_limit_per_minute,
-                                        per_key=settings.rate_limit_per_key_per_minute),
+            "rate_limiter": RateLimiter(
+                per_client=settings.rate_limit_per_minute, per_key=settings.rate_limit_per_key_per_minute
+            ),
             "gap_cache": ReportCache(),
-            "suggest_policy": SuggestPolicy(tuple(settings.locales), settings.min_query_chars,
-                                            settings.max_query_chars, thresholds, settings.intent_window_seconds),
+            "suggest_policy": SuggestPolicy(
+                tuple(settings.locales),
+                settings.min_query_chars,
+                settings.max_query_chars,
+                thresholds,
+                settings.intent_window_seconds,
+            ),
         }
-        tasks = [asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),
-                 asyncio.create_task(_purge_regularly(engine, settings.retention_days))]
+        tasks = [
+            asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),
+            asyncio.create_task(_purge_regularly(engine, settings.retention_days)),
+        ]
         try:
             yield state
         finally:
@@ -88,8 +96,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     if settings.allowed_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"], max_age=600,
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
         )
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
     _install_error_handlers(app)
@@ -142,8 +153,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                  for e in exc.errors()]
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
         first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(part) for part in first["loc"] if part != "body")
         return _error(422, "invalid_request", f"{where}: {first['msg']}" if where else str(first["msg"]), detail)

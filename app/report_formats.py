@@ -26,11 +26,40 @@ def deflection_csv(report: dict[str, Any]) -> str:
 def gaps_csv(report: dict[str, Any]) -> str:
     output = io.StringIO()
     writer = csv.writer(output)
-    writer.writerow(["rank", "label", "verdict", "volume", "share", "failure_rate", "impact", "previous_volume",
-                     "closest_article", "similarity", "examples", "query_ids"])
+    writer.writerow(
+        [
+            "rank",
+            "label",
+            "verdict",
+            "volume",
+            "share",
+            "failure_rate",
+            "impact",
+            "previous_volume",
+            "closest_article",
+            "similarity",
+            "examples",
+            "query_ids",
+        ]
+    )
     for rank, topic in enumerate(report["topics"], start=1):
-        writer.writerow([_cell(v) for v in (
-            rank, topic["label"], topic["verdict"], topic["volume"], topic["share"], topic["failure_rate"],
-            topic["impact"], topic["trend"]["previous_volume"], topic["closest_article"]["article_id"],
-            topic["closest_article"]["similarity"], " | ".join(topic["examples"]), " ".join(topic["query_ids"]))])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    rank,
+                    topic["label"],
+                    topic["verdict"],
+                    topic["volume"],
+                    topic["share"],
+                    topic["failure_rate"],
+                    topic["impact"],
+                    topic["trend"]["previous_volume"],
+                    topic["closest_article"]["article_id"],
+                    topic["closest_article"]["similarity"],
+                    " | ".join(topic["examples"]),
+                    " ".join(topic["query_ids"]),
+                )
+            ]
+        )
     return output.getvalue()

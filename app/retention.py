@@ -15,8 +15,10 @@ def purge_expired_questions(session: Session, *, retention_days: float, now: flo
     cutoff = (time.time() if now is None else now) - retention_days * 86400
     result = session.execute(
         update(SuggestionSet)
-        .where(col(SuggestionSet.created_epoch) < cutoff,
-               col(SuggestionSet.text).is_not(None) | col(SuggestionSet.vector).is_not(None))
+        .where(
+            col(SuggestionSet.created_epoch) < cutoff,
+            col(SuggestionSet.text).is_not(None) | col(SuggestionSet.vector).is_not(None),
+        )
         .values(text=None, vector=None)
     )
     session.commit()

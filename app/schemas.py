@@ -79,8 +79,9 @@ class EventBody(BaseModel):
     action: Action
     article_id: str | None = Field(default=None, max_length=200)
     position: int | None = Field(default=None, ge=1, le=20)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200,
-                                        description="retries with the same key count once")
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=200, description="retries with the same key count once"
+    )
     ts: datetime | None = Field(default=None, description="when it happened; default: when received")
 
 

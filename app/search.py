@@ -127,9 +127,11 @@ class SearchIndex:
         mask = np.ones(len(self.article_ids), dtype=bool)
         for i, article_id in enumerate(self.article_ids):
             article = self.build.articles[article_id]
-            if article.visibility not in filters.visibility \
-                    or (filters.category and article.category != filters.category) \
-                    or (filters.tags and not set(filters.tags) & set(article.tags)):
+            if (
+                article.visibility not in filters.visibility
+                or (filters.category and article.category != filters.category)
+                or (filters.tags and not set(filters.tags) & set(article.tags))
+            ):
                 mask[i] = False
         if len(self._masks) < 256:
             self._masks[filters] = mask
@@ -189,13 +191,16 @@ def search_articles(
             "coverage": _coverage(terms, index.article_terms[scored_idx], weights),
             "lexical": float(lexical_norm[scored_idx]),
             "agreement": float(dense_rank[scored_idx] <= 5 and lexical_rank[scored_idx] <= 5),
-            "margin": float(dense_article[scored_idx]) - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1
-                                                           else best_other_dense[0]),
+            "margin": float(dense_article[scored_idx])
+            - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1 else best_other_dense[0]),
         }
         article = index.build.articles[index.article_ids[article_idx]]
         snippet, highlights = _snippet(index, article_idx, dense_passage, lexical_passage, marks)
-        hits.append(SearchHit(article, float(group_score), calibration.confidence(features), fallback,
-                              snippet, highlights, features))
+        hits.append(
+            SearchHit(
+                article, float(group_score), calibration.confidence(features), fallback, snippet, highlights, features
+            )
+        )
     confidence = hits[0].confidence if hits else 0.0
     return SearchOutcome(hits, confidence, terms, vector)
 
@@ -213,11 +218,14 @@ def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -
     return scores
 
 
-def _max_per_article(index: SearchIndex, passage_scores: npt.NDArray[np.float32], *, fill: float) -> npt.NDArray[np.float64]:
+def _max_per_article(
+    index: SearchIndex, passage_scores: npt.NDArray[np.float32], *, fill: float
+) -> npt.NDArray[np.float64]:
     result = np.full(len(index.article_ids), fill, dtype=np.float64)
     if len(passage_scores):
         result[index.passage_article[index.article_starts]] = np.maximum.reduceat(
-            passage_scores.astype(np.float64), index.article_starts)
+            passage_scores.astype(np.float64), index.article_starts
+        )
     return result
 
 
@@ -231,7 +239,9 @@ def _ranks(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]) -> n
     return ranks
 
 
-def _best_per_group(index: SearchIndex, fused: npt.NDArray[np.float64], locale: str | None) -> list[tuple[int, float, bool, int]]:
+def _best_per_group(
+    index: SearchIndex, fused: npt.NDArray[np.float64], locale: str | None
+) -> list[tuple[int, float, bool, int]]:
     """(shown article, group score, fallback?, best-scored article) per translation group.
 
     A translation pair counts once: the group scores as its best member, and shows the member in
@@ -293,15 +303,16 @@ def _snippet(
     marks: list[str],
 ) -> tuple[str, list[tuple[int, int]]]:
     rows = np.flatnonzero(index.passage_article == article_idx)
-    body_rows = [int(r) for r in rows if index.build.passages[r].text and not index.build.passages[r].is_question] \
-        or [int(r) for r in rows]
+    body_rows = [int(r) for r in rows if index.build.passages[r].text and not index.build.passages[r].is_question] or [
+        int(r) for r in rows
+    ]
     lexical_max = float(lexical_passage[body_rows].max()) or 1.0
     best = max(body_rows, key=lambda r: float(dense_passage[r]) + float(lexical_passage[r]) / lexical_max * 0.5)
     passage = index.build.passages[best]
     # NFKC so that full-width text matches the (NFKC) query forms offset for offset.
     text = " ".join(unicodedata.normalize("NFKC", passage.text or passage.title).split())
     folded = text.lower()
-    spans = []
+    spans: list[tuple[int, int]] = []
     for form in marks:
         position = folded.find(form)
         while position >= 0 and len(spans) < 64:

@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("var/index")
     model: str = DEFAULT_MODEL
     morphological_analysis: bool = True
-    index_poll_seconds: float = Field(default=5.0, ge=0, description="how often to look for a newly published build; 0 = never")
+    index_poll_seconds: float = Field(
+        default=5.0, ge=0, description="how often to look for a newly published build; 0 = never"
+    )
 
     secret_keys: CommaList = []
     publishable_keys: CommaList = []
@@ -38,8 +40,12 @@ class Settings(BaseSettings):
     min_query_chars: int = Field(default=2, ge=1)
     # Per-locale thresholds on the calibrated confidence; "default" covers the rest.
     answer_threshold: dict[str, float] = {"default": 0.5}
-    intent_window_seconds: float = Field(default=10.0, gt=0, description="keystrokes closer than this on one edit chain are one search intent")
-    attribution_window_hours: float = Field(default=24.0, gt=0, description="W: how long after a suggestion set events count")
+    intent_window_seconds: float = Field(
+        default=10.0, gt=0, description="keystrokes closer than this on one edit chain are one search intent"
+    )
+    attribution_window_hours: float = Field(
+        default=24.0, gt=0, description="W: how long after a suggestion set events count"
+    )
     recontact_days: float = Field(default=7.0, gt=0, description="R: re-contact horizon for net deflection")
     low_confidence_threshold: dict[str, float] = {"default": 0.2}
 

@@ -115,8 +115,15 @@ def suggest(
     confidence = 0.0
     vector: bytes | None = None
     if len(text) >= policy.min_query_chars:
-        outcome = search_articles(index, embedder=embedder, calibration=calibration, text=text,
-                                  locale=request.locale, filters=request.filters, limit=request.limit)
+        outcome = search_articles(
+            index,
+            embedder=embedder,
+            calibration=calibration,
+            text=text,
+            locale=request.locale,
+            filters=request.filters,
+            limit=request.limit,
+        )
         confidence = outcome.confidence
         if outcome.query_vector is not None and not request.composing:
             vector = outcome.query_vector.astype(np.float16).tobytes()
@@ -126,8 +133,18 @@ def suggest(
     label = label_for(confidence, thresholds) if hits else NO_ANSWER
     query_id = uuid.uuid4().hex
     try:
-        _record(session, query_id=query_id, request=request, redactor=redactor, policy=policy, label=label,
-                confidence=confidence, hits=hits, build_id=index.build_id, vector=vector)
+        _record(
+            session,
+            query_id=query_id,
+            request=request,
+            redactor=redactor,
+            policy=policy,
+            label=label,
+            confidence=confidence,
+            hits=hits,
+            build_id=index.build_id,
+            vector=vector,
+        )
     except SQLAlchemyError:
         # Customers still get answers while the database is down; the set is simply not recorded.
         session.rollback()
@@ -146,17 +163,22 @@ def is_edit_chain(previous: str, current: str) -> bool:
     return shared >= max(1, min(len(previous), len(current)) - 3)
 
 
-def _continue_search_intent(session: Session, *, client_id: str, channel: str, text: str, now: float,
-                            window: float) -> str | None:
+def _continue_search_intent(
+    session: Session, *, client_id: str, channel: str, text: str, now: float, window: float
+) -> str | None:
     """The intent this keystroke continues, marking the set it replaces as superseded; None for a new intent.
 
     As-you-type calls from one client on one edit chain are one search intent: only its last query counts.
     """
     previous = session.exec(
         select(SuggestionSet)
-        .where(SuggestionSet.client_id == client_id, SuggestionSet.channel == channel,
-               col(SuggestionSet.composing).is_(False), col(SuggestionSet.superseded).is_(False),
-               SuggestionSet.created_epoch >= now - window)
+        .where(
+            SuggestionSet.client_id == client_id,
+            SuggestionSet.channel == channel,
+            col(SuggestionSet.composing).is_(False),
+            col(SuggestionSet.superseded).is_(False),
+            SuggestionSet.created_epoch >= now - window,
+        )
         .order_by(col(SuggestionSet.created_epoch).desc())
         .limit(1)
     ).first()
@@ -167,27 +189,66 @@ def _continue_search_intent(session: Session, *, client_id: str, channel: str, t
     return previous.intent_id or previous.id
 
 
-def _record(session: Session, *, query_id: str, request: SuggestRequest, redactor: Redactor, policy: SuggestPolicy,
-            label: str, confidence: float, hits: list[tuple[SearchHit, str]], build_id: str,
-            vector: bytes | None) -> None:
+def _record(
+    session: Session,
+    *,
+    query_id: str,
+    request: SuggestRequest,
+    redactor: Redactor,
+    policy: SuggestPolicy,
+    label: str,
+    confidence: float,
+    hits: list[tuple[SearchHit, str]],
+    build_id: str,
+    vector: bytes | None,
+) -> None:
     now = time.time()
     client_id = pseudonymous_client_id(request.client_id)
     # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
     stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id
     if client_id is not None and not request.composing:
-        intent_id = _continue_search_intent(session, client_id=client_id, channel=request.channel, text=stored_text,
-                                            now=now, window=policy.intent_window_seconds) or query_id
-    session.add(SuggestionSet(
-        id=query_id, created_at=dt.datetime.fromtimestamp(now, dt.UTC), created_epoch=now,
-        created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"), channel=request.channel,
-        locale=request.locale, client_id=client_id, text=stored_text, label=label, confidence=confidence,
-        result_count=len(hits), index_build=build_id, composing=request.composing, intent_id=intent_id,
-        vector=vector,
-    ))
+        intent_id = (
+            _continue_search_intent(
+                session,
+                client_id=client_id,
+                channel=request.channel,
+                text=stored_text,
+                now=now,
+                window=policy.intent_window_seconds,
+            )
+            or query_id
+        )
+    session.add(
+        SuggestionSet(
+            id=query_id,
+            created_at=dt.datetime.fromtimestamp(now, dt.UTC),
+            created_epoch=now,
+            created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"),
+            channel=request.channel,
+            locale=request.locale,
+            client_id=client_id,
+            text=stored_text,
+            label=label,
+            confidence=confidence,
+            result_count=len(hits),
+            index_build=build_id,
+            composing=request.composing,
+            intent_id=intent_id,
+            vector=vector,
+        )
+    )
     # Flush the parent row first: PostgreSQL checks the foreign key per statement.
     session.flush()
     for position, (hit, _) in enumerate(hits, start=1):
-        session.add(SuggestedArticle(query_id=query_id, position=position, article_id=hit.article.id,
-                                     score=hit.score, confidence=hit.confidence, fallback=hit.fallback))
+        session.add(
+            SuggestedArticle(
+                query_id=query_id,
+                position=position,
+                article_id=hit.article.id,
+                score=hit.score,
+                confidence=hit.confidence,
+                fallback=hit.fallback,
+            )
+        )
     session.commit()

@@ -1,9 +1,9 @@
 """python -m bench: retrieval quality, gap detection and speed on ../shared/datasets.
 
-    python -m bench                         every data set, the default model, all retrieval modes
-    python -m bench --quick                 a sample of queries per set (index builds are cached in var/bench)
-    python -m bench --dataset localgovfaq --models use-multilingual-v3,multilingual-e5-small-q4
-    python -m bench --calibrate             also fit the confidence model on val splits -> app/calibration.json
+python -m bench                         every data set, the default model, all retrieval modes
+python -m bench --quick                 a sample of queries per set (index builds are cached in var/bench)
+python -m bench --dataset localgovfaq --models use-multilingual-v3,multilingual-e5-small-q4
+python -m bench --calibrate             also fit the confidence model on val splits -> app/calibration.json
 """
 
 from __future__ import annotations
@@ -28,15 +28,25 @@ SMALL_SETS = ("stackfaq", "hint3_v2_sofmattress", "hint3_v2_curekart", "hint3_v2
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", action="append", help="a data set name (repeatable); default: all")
     parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
     parser.add_argument("--models", default=DEFAULT_MODEL, help="comma-separated embedding models")
-    parser.add_argument("--extra-models-on-small-sets", default="multilingual-e5-small-q4,all-MiniLM-L6-v2",
-                        help="models also compared on the small sets in a full run ('' for none)")
-    parser.add_argument("--quick", nargs="?", const=120, type=int, default=None,
-                        help="sample this many queries per split and set (default 120)")
+    parser.add_argument(
+        "--extra-models-on-small-sets",
+        default="multilingual-e5-small-q4,all-MiniLM-L6-v2",
+        help="models also compared on the small sets in a full run ('' for none)",
+    )
+    parser.add_argument(
+        "--quick",
+        nargs="?",
+        const=120,
+        type=int,
+        default=None,
+        help="sample this many queries per split and set (default 120)",
+    )
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench"), help="cached index builds")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--calibrate", action="store_true", help="fit app/calibration.json on val splits")
@@ -59,15 +69,25 @@ def main() -> None:
             if model_name in extra and name not in SMALL_SETS and not args.dataset:
                 continue
             dataset = load_dataset(args.datasets_dir, name)
-            figures, outcomes = run_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=args.work_dir,
-                                            calibration=calibration, quick=args.quick)
+            figures, outcomes = run_dataset(
+                dataset,
+                embedder=embedder,
+                analyzer=analyzer,
+                work_dir=args.work_dir,
+                calibration=calibration,
+                quick=args.quick,
+            )
             results.append(figures)
             print(_one_line(figures), flush=True)
             if args.calibrate:
                 calibration_data.setdefault(embedder.name, []).append(calibration_rows(outcomes))
 
-    run = {"run": run_info({k: str(v) for k, v in vars(args).items()}), "seconds": round(time.perf_counter() - started, 1),
-           "peak_rss_mb": peak_rss_mb(), "results": results}
+    run = {
+        "run": run_info({k: str(v) for k, v in vars(args).items()}),
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": peak_rss_mb(),
+        "results": results,
+    }
     stamp = time.strftime("%Y%m%dT%H%M%S")
     kind = "quick" if args.quick else "full"
     write_json(args.out / f"{stamp}-{kind}.json", run)
@@ -100,12 +120,18 @@ def _write_calibration(data: dict[str, list[Any]]) -> None:
 def _one_line(figures: dict[str, Any]) -> str:
     hybrid = figures["modes"]["hybrid"]
     gap = figures["gap"]
-    line = (f"{figures['dataset']:<22} {figures['model']:<26} hybrid R@1 {hybrid['R@1']:.3f} R@5 {hybrid['R@5']:.3f} "
-            f"nDCG@10 {hybrid['nDCG@10']:.3f} MRR@10 {hybrid['MRR@10']:.3f} | dense R@1 {figures['modes']['dense']['R@1']:.3f}"
-            f" lexical R@1 {figures['modes']['lexical']['R@1']:.3f}")
+    line = (
+        f"{figures['dataset']:<22} {figures['model']:<26} hybrid R@1 {hybrid['R@1']:.3f} R@5 {hybrid['R@5']:.3f} "
+        f"nDCG@10 {hybrid['nDCG@10']:.3f} MRR@10 {hybrid['MRR@10']:.3f} "
+        f"| dense R@1 {figures['modes']['dense']['R@1']:.3f}"
+        f" lexical R@1 {figures['modes']['lexical']['R@1']:.3f}"
+    )
     if gap:
         line += f" | AUROC {gap['auroc']:.3f}"
-    return line + f" | search p50 {figures['speed']['search_p50_ms']:.1f} ms (encode {figures['speed']['encode_p50_ms']:.1f})"
+    return (
+        line
+        + f" | search p50 {figures['speed']['search_p50_ms']:.1f} ms (encode {figures['speed']['encode_p50_ms']:.1f})"
+    )
 
 
 if __name__ == "__main__":

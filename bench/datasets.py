@@ -56,13 +56,27 @@ def load_dataset(datasets_dir: Path, name: str) -> Dataset:
         if intent_set:
             questions = tuple(line.strip() for line in body.splitlines() if line.strip())
             body = row["title"]
-        articles.append(Article(id=str(row["id"]), title=row["title"], locale=row.get("locale", "en"), body=body,
-                                category=str(row.get("category") or ""), questions=questions))
+        articles.append(
+            Article(
+                id=str(row["id"]),
+                title=row["title"],
+                locale=row.get("locale", "en"),
+                body=body,
+                category=str(row.get("category") or ""),
+                questions=questions,
+            )
+        )
     queries = [
-        Query(id=str(row["id"]), text=row["text"], locale=row.get("locale", "en"),
-              relevant=tuple(str(r) for r in row.get("relevant", [])), split=row.get("split", "test"),
-              grades={str(k): int(v) for k, v in (row.get("grades") or {}).items()},
-              gap_topic=row.get("gap_topic"), kind=row.get("oos_type"))
+        Query(
+            id=str(row["id"]),
+            text=row["text"],
+            locale=row.get("locale", "en"),
+            relevant=tuple(str(r) for r in row.get("relevant", [])),
+            split=row.get("split", "test"),
+            grades={str(k): int(v) for k, v in (row.get("grades") or {}).items()},
+            gap_topic=row.get("gap_topic"),
+            kind=row.get("oos_type"),
+        )
         for row in _jsonl(directory / "queries.jsonl")
     ]
     return Dataset(name, articles, queries)
@@ -73,9 +87,17 @@ def load_content_dataset() -> Dataset:
 
     root = Path(__file__).resolve().parents[1]
     articles = [a for a in load_articles(root / "content").articles if a.visibility == "public"]
-    queries = [Query(id=row["id"], text=row["text"], locale=row["locale"], relevant=tuple(row["relevant"]),
-                     split=row.get("split", "val"), kind=row.get("kind"))
-               for row in _jsonl(root / "bench" / "content_queries.jsonl")]
+    queries = [
+        Query(
+            id=row["id"],
+            text=row["text"],
+            locale=row["locale"],
+            relevant=tuple(row["relevant"]),
+            split=row.get("split", "val"),
+            kind=row.get("kind"),
+        )
+        for row in _jsonl(root / "bench" / "content_queries.jsonl")
+    ]
     return Dataset("content", articles, queries)
 
 

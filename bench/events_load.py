@@ -31,8 +31,17 @@ from app.models import Event, SuggestedArticle, SuggestionSet
 from bench.run import write_json
 
 ARTICLES = [f"article-{i:03d}" for i in range(300)]
-ACTIONS = ["impression", "impression", "click", "click", "helpful", "not_helpful", "solved", "ticket_submitted",
-           "form_abandoned"]
+ACTIONS = [
+    "impression",
+    "impression",
+    "click",
+    "click",
+    "helpful",
+    "not_helpful",
+    "solved",
+    "ticket_submitted",
+    "form_abandoned",
+]
 
 
 def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed: int = 5) -> dict[str, float]:
@@ -52,22 +61,54 @@ def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed
                 at = now - rng.random() * days * 86400
                 shown = 0 if rng.random() < 0.1 else rng.randint(1, 5)
                 client = f"client-{rng.randint(0, sets // 3)}"
-                set_rows.append({"id": query_id, "created_at": dt.datetime.fromtimestamp(at, dt.UTC), "created_epoch": at,
-                                 "created_day": dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d"),
-                                 "channel": rng.choice(["search", "form", "api"]), "locale": "ja", "client_id": client,
-                                 "text": "question", "label": "answered" if shown else "no_answer", "confidence": 0.7,
-                                 "result_count": shown, "index_build": "bench", "composing": False,
-                                 "intent_id": query_id, "superseded": False})
+                set_rows.append(
+                    {
+                        "id": query_id,
+                        "created_at": dt.datetime.fromtimestamp(at, dt.UTC),
+                        "created_epoch": at,
+                        "created_day": dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d"),
+                        "channel": rng.choice(["search", "form", "api"]),
+                        "locale": "ja",
+                        "client_id": client,
+                        "text": "question",
+                        "label": "answered" if shown else "no_answer",
+                        "confidence": 0.7,
+                        "result_count": shown,
+                        "index_build": "bench",
+                        "composing": False,
+                        "intent_id": query_id,
+                        "superseded": False,
+                    }
+                )
                 shown_articles = rng.sample(ARTICLES, shown)
-                shown_rows += [{"query_id": query_id, "position": p, "article_id": a, "score": 0.5, "confidence": 0.6,
-                                "fallback": False} for p, a in enumerate(shown_articles, start=1)]
+                shown_rows += [
+                    {
+                        "query_id": query_id,
+                        "position": p,
+                        "article_id": a,
+                        "score": 0.5,
+                        "confidence": 0.6,
+                        "fallback": False,
+                    }
+                    for p, a in enumerate(shown_articles, start=1)
+                ]
                 for _ in range(int(per_set_events) + (rng.random() < per_set_events % 1)):
                     action = rng.choice(ACTIONS) if shown else rng.choice(["ticket_submitted", "form_abandoned"])
-                    article = rng.choice(shown_articles) if shown and action in ("click", "helpful", "not_helpful") else None
-                    event_rows.append({"query_id": query_id, "client_id": client, "action": action, "article_id": article,
-                                       "position": shown_articles.index(article) + 1 if article else None,
-                                       "ts_epoch": at + rng.random() * 30 * 3600, "received_at": dt.datetime.now(dt.UTC),
-                                       "idempotency_key": uuid.uuid4().hex})
+                    article = (
+                        rng.choice(shown_articles) if shown and action in ("click", "helpful", "not_helpful") else None
+                    )
+                    event_rows.append(
+                        {
+                            "query_id": query_id,
+                            "client_id": client,
+                            "action": action,
+                            "article_id": article,
+                            "position": shown_articles.index(article) + 1 if article else None,
+                            "ts_epoch": at + rng.random() * 30 * 3600,
+                            "received_at": dt.datetime.now(dt.UTC),
+                            "idempotency_key": uuid.uuid4().hex,
+                        }
+                    )
             connection.execute(insert(SuggestionSet), set_rows)
             if shown_rows:
                 connection.execute(insert(SuggestedArticle), shown_rows)
@@ -96,10 +137,25 @@ def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: in
     """Events/s through POST /v1/events with `clients` concurrent clients against a real server."""
     db = workdir / "ingest.db"
     db.unlink(missing_ok=True)
-    env = {"DEFLECT_DATABASE_URL": f"sqlite:///{db}", "DEFLECT_INDEX_POLL_SECONDS": "0",
-           "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-                               "--log-level", "warning"], env={**__import__("os").environ, **env})
+    env = {
+        "DEFLECT_DATABASE_URL": f"sqlite:///{db}",
+        "DEFLECT_INDEX_POLL_SECONDS": "0",
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env={**__import__("os").environ, **env},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -112,8 +168,10 @@ def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: in
         else:
             raise RuntimeError("the server did not become ready")
         with httpx.Client(base_url=base, timeout=30) as setup:
-            query_ids = [setup.post("/v1/suggest", json={"text": "パスワードを忘れた", "client_id": f"c{i}"}).json()["query_id"]
-                         for i in range(sets)]
+            query_ids = [
+                setup.post("/v1/suggest", json={"text": "パスワードを忘れた", "client_id": f"c{i}"}).json()["query_id"]
+                for i in range(sets)
+            ]
         per_client = events // clients
         errors: list[int] = []
 
@@ -122,8 +180,15 @@ def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: in
             with httpx.Client(base_url=base, timeout=30) as client:
                 sent = 0
                 while sent < per_client:
-                    body = [{"query_id": rng.choice(query_ids), "client_id": f"w{n}", "action": "impression",
-                             "idempotency_key": uuid.uuid4().hex} for _ in range(min(batch, per_client - sent))]
+                    body = [
+                        {
+                            "query_id": rng.choice(query_ids),
+                            "client_id": f"w{n}",
+                            "action": "impression",
+                            "idempotency_key": uuid.uuid4().hex,
+                        }
+                        for _ in range(min(batch, per_client - sent))
+                    ]
                     response = client.post("/v1/events", json=body if batch > 1 else body[0])
                     if response.status_code != 200:
                         errors.append(response.status_code)
@@ -136,8 +201,14 @@ def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: in
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - t0
-        return {"clients": clients, "batch": batch, "events": per_client * clients, "seconds": round(seconds, 2),
-                "events_per_second": round(per_client * clients / seconds, 1), "errors": len(errors)}
+        return {
+            "clients": clients,
+            "batch": batch,
+            "events": per_client * clients,
+            "seconds": round(seconds, 2),
+            "events_per_second": round(per_client * clients / seconds, 1),
+            "errors": len(errors),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -147,8 +218,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.events_load")
     parser.add_argument("--sets", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--postgres", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
-                        help="a database whose tables this may drop ('' to skip)")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
+        help="a database whose tables this may drop ('' to skip)",
+    )
     parser.add_argument("--http-events", type=int, default=16_000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
@@ -162,8 +236,10 @@ def main() -> None:
     if args.postgres:
         results["postgresql"] = bulk_load(args.postgres, sets=args.sets, events=args.events)
         print("postgresql", results["postgresql"], flush=True)
-    results["http"] = [http_ingestion(port=args.port, sets=200, events=args.http_events, clients=8, batch=b,
-                                      workdir=args.workdir) for b in (1, 25)]
+    results["http"] = [
+        http_ingestion(port=args.port, sets=200, events=args.http_events, clients=8, batch=b, workdir=args.workdir)
+        for b in (1, 25)
+    ]
     for row in results["http"]:
         print("http", row, flush=True)
     write_json(Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-events-load.json", results)

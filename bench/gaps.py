@@ -39,8 +39,16 @@ from indexer.embedding import DEFAULT_MODEL, load_embedder
 GAP_SETS = ("banking77_oos", "clinc150_gap", "stackfaq_gap", "localgovfaq_gap")
 
 
-def run_split(name: str, split: str, *, similarities: list[float], work_dir: Path, max_queries: int,
-              embedder: Any, analyzer: Analyzer) -> list[dict[str, Any]]:
+def run_split(
+    name: str,
+    split: str,
+    *,
+    similarities: list[float],
+    work_dir: Path,
+    max_queries: int,
+    embedder: Any,
+    analyzer: Analyzer,
+) -> list[dict[str, Any]]:
     dataset = load_dataset(default_datasets_dir(), name)
     index_dir = work_dir / name / embedder.name
     build_from_articles(dataset.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer)
@@ -57,37 +65,59 @@ def run_split(name: str, split: str, *, similarities: list[float], work_dir: Pat
     ids: dict[str, Query] = {}
     with Session(engine) as session:
         for n, query in enumerate(tqdm(queries, desc=f"{name}/{split}: suggest", leave=False)):
-            result = suggest(session, index=index, embedder=embedder, calibration=calibration, redactor=Redactor(),
-                             policy=policy, request=SuggestRequest(text=query.text, channel="form",
-                                                                   client_id=f"client-{n}"))
+            result = suggest(
+                session,
+                index=index,
+                embedder=embedder,
+                calibration=calibration,
+                redactor=Redactor(),
+                policy=policy,
+                request=SuggestRequest(text=query.text, channel="form", client_id=f"client-{n}"),
+            )
             ids[result.query_id] = query
             if not query.relevant:
-                record_events(session, events=[EventIn(query_id=result.query_id, client_id=f"client-{n}",
-                                                       action="ticket_submitted")])
+                record_events(
+                    session,
+                    events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action="ticket_submitted")],
+                )
     period = Period(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
     rows = []
     for similarity in similarities:
         started = time.perf_counter()
         with Session(engine) as session:
-            report = gap_report(session, period=period, index=index, analyzer=analyzer,
-                                settings=GapSettings(topic_similarity=similarity))
+            report = gap_report(
+                session,
+                period=period,
+                index=index,
+                analyzer=analyzer,
+                settings=GapSettings(topic_similarity=similarity),
+            )
         seconds = time.perf_counter() - started
         topic_of = {qid: t for t, topic in enumerate(report["topics"]) for qid in topic["query_ids"]}
         unanswered = [(qid, q) for qid, q in ids.items() if not q.relevant]
         with_topic = [(qid, q) for qid, q in unanswered if q.gap_topic]
         truth = [q.gap_topic for _, q in with_topic]
         predicted = [topic_of.get(qid, -1 - i) for i, (qid, _) in enumerate(with_topic)]  # noise: own cluster
-        rows.append({
-            "dataset": name, "split": split, "topic_similarity": similarity, "queries": len(ids),
-            "unanswered": len(unanswered), "with_true_topic": len(with_topic),
-            "true_topics": len(set(truth)), "found_topics": len(report["topics"]),
-            "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
-            "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
-            "unanswered_in_a_topic": round(sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4),
-            "missing_article_topics": sum(t["verdict"] == "missing_article" for t in report["topics"]),
-            "report_seconds": round(seconds, 2),
-        })
-        print({k: v for k, v in rows[-1].items()}, flush=True)
+        rows.append(
+            {
+                "dataset": name,
+                "split": split,
+                "topic_similarity": similarity,
+                "queries": len(ids),
+                "unanswered": len(unanswered),
+                "with_true_topic": len(with_topic),
+                "true_topics": len(set(truth)),
+                "found_topics": len(report["topics"]),
+                "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
+                "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
+                "unanswered_in_a_topic": round(
+                    sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4
+                ),
+                "missing_article_topics": sum(t["verdict"] == "missing_article" for t in report["topics"]),
+                "report_seconds": round(seconds, 2),
+            }
+        )
+        print(rows[-1], flush=True)
     engine.dispose()
     return rows
 
@@ -123,17 +153,31 @@ def main() -> None:
             if split is None:
                 print(f"{name}: no val split, not tuned on")
                 continue
-            results["rows"] += run_split(name, "val", similarities=[0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
-                                         work_dir=args.work_dir, max_queries=args.max_queries, embedder=embedder,
-                                         analyzer=analyzer)
+            results["rows"] += run_split(
+                name,
+                "val",
+                similarities=[0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
+                work_dir=args.work_dir,
+                max_queries=args.max_queries,
+                embedder=embedder,
+                analyzer=analyzer,
+            )
         else:
-            results["rows"] += run_split(name, "test", similarities=[args.similarity], work_dir=args.work_dir,
-                                         max_queries=args.max_queries, embedder=embedder, analyzer=analyzer)
+            results["rows"] += run_split(
+                name,
+                "test",
+                similarities=[args.similarity],
+                work_dir=args.work_dir,
+                max_queries=args.max_queries,
+                embedder=embedder,
+                analyzer=analyzer,
+            )
     if not args.skip_100k and not args.tune:
         results["speed_100k"] = time_100k(embedder, analyzer)
         print("100k:", results["speed_100k"])
-    write_json(Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-gaps{'-tune' if args.tune else ''}.json",
-               results)
+    write_json(
+        Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-gaps{'-tune' if args.tune else ''}.json", results
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def retrieval_metrics(ranked: Sequence[Sequence[str]], relevant: Sequence[Sequence[str]],
-                      grades: Sequence[dict[str, int]]) -> dict[str, float]:
+def retrieval_metrics(
+    ranked: Sequence[Sequence[str]], relevant: Sequence[Sequence[str]], grades: Sequence[dict[str, int]]
+) -> dict[str, float]:
     """R@1/5/10 (a relevant article in the top k), MRR@10, nDCG@10 (graded when grades exist), P@5."""
     sums = dict.fromkeys(("R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "P@5"), 0.0)
     for ids, rel, grade in zip(ranked, relevant, grades, strict=True):
@@ -48,22 +49,28 @@ def auroc(positive_scores: Sequence[float], negative_scores: Sequence[float]) ->
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def gap_decisions(confidence: Sequence[float], top1_correct: Sequence[bool], answerable: Sequence[bool],
-                  threshold: float) -> dict[str, float]:
+def gap_decisions(
+    confidence: Sequence[float], top1_correct: Sequence[bool], answerable: Sequence[bool], threshold: float
+) -> dict[str, float]:
     """In-scope accuracy (answerable, right article, and shown) and out-of-scope recall (withheld) at a threshold."""
     in_scope = [(c, ok) for c, ok, a in zip(confidence, top1_correct, answerable, strict=True) if a]
     out_scope = [c for c, a in zip(confidence, answerable, strict=True) if not a]
     accuracy = sum(ok and c >= threshold for c, ok in in_scope) / max(1, len(in_scope))
     recall = sum(c < threshold for c in out_scope) / max(1, len(out_scope))
     overall = (sum(ok and c >= threshold for c, ok in in_scope) + sum(c < threshold for c in out_scope)) / max(
-        1, len(in_scope) + len(out_scope))
-    return {"threshold": round(threshold, 4), "in_scope_accuracy": round(accuracy, 4),
-            "oos_recall": round(recall, 4), "overall_accuracy": round(overall, 4)}
+        1, len(in_scope) + len(out_scope)
+    )
+    return {
+        "threshold": round(threshold, 4),
+        "in_scope_accuracy": round(accuracy, 4),
+        "oos_recall": round(recall, 4),
+        "overall_accuracy": round(overall, 4),
+    }
 
 
 def best_threshold(confidence: Sequence[float], top1_correct: Sequence[bool], answerable: Sequence[bool]) -> float:
     """The threshold that maximises overall accuracy (to be chosen on val, applied to test)."""
-    candidates = sorted(set(round(c, 4) for c in confidence)) or [0.5]
+    candidates = sorted({round(c, 4) for c in confidence}) or [0.5]
     return max(candidates, key=lambda t: gap_decisions(confidence, top1_correct, answerable, t)["overall_accuracy"])
 
 

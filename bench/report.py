@@ -6,16 +6,26 @@ from typing import Any
 
 
 def markdown_report(run: dict[str, Any]) -> str:
-    lines = ["### Retrieval (test split, answerable queries)", "",
-             "| dataset | model | mode | n | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | P@5 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "### Retrieval (test split, answerable queries)",
+        "",
+        "| dataset | model | mode | n | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | P@5 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in run["results"]:
         for mode, m in r["modes"].items():
-            lines.append(f"| {r['dataset']} | {r['model']} | {mode} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | "
-                         f"{m['R@10']:.3f} | {m['MRR@10']:.3f} | {m['nDCG@10']:.3f} | {m['P@5']:.3f} |")
-    lines += ["", "### Gap detection (test split; hybrid confidence)", "",
-              "| dataset | model | answerable / unanswerable | AUROC | threshold (val) | in-scope acc | OOS recall | "
-              "at product threshold 0.2: in-scope acc / OOS recall |", "|---|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {r['dataset']} | {r['model']} | {mode} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | "
+                f"{m['R@10']:.3f} | {m['MRR@10']:.3f} | {m['nDCG@10']:.3f} | {m['P@5']:.3f} |"
+            )
+    lines += [
+        "",
+        "### Gap detection (test split; hybrid confidence)",
+        "",
+        "| dataset | model | answerable / unanswerable | AUROC | threshold (val) | in-scope acc | OOS recall | "
+        "at product threshold 0.2: in-scope acc / OOS recall |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in run["results"]:
         gap = r["gap"]
         if not gap:
@@ -24,16 +34,31 @@ def markdown_report(run: dict[str, Any]) -> str:
         product = gap["at_product_threshold"]
         lines.append(
             f"| {r['dataset']} | {r['model']} | {gap['answerable']} / {gap['unanswerable']} | {gap['auroc']:.3f} | "
-            + (f"{val['threshold']:.3f} | {val['in_scope_accuracy']:.3f} | {val['oos_recall']:.3f}" if val else "- | - | -")
-            + f" | {product['in_scope_accuracy']:.3f} / {product['oos_recall']:.3f} |")
-    lines += ["", "### Speed (same run)", "",
-              "| dataset | model | passages | build s | embedded passages/s | search p50 ms | p95 ms | encode p50 ms | ratio |",
-              "|---|---|---|---|---|---|---|---|---|"]
+            + (
+                f"{val['threshold']:.3f} | {val['in_scope_accuracy']:.3f} | {val['oos_recall']:.3f}"
+                if val
+                else "- | - | -"
+            )
+            + f" | {product['in_scope_accuracy']:.3f} / {product['oos_recall']:.3f} |"
+        )
+    lines += [
+        "",
+        "### Speed (same run)",
+        "",
+        "| dataset | model | passages | build s | embedded passages/s | search p50 ms | p95 ms | encode p50 ms "
+        "| ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in run["results"]:
         s, b = r["speed"], r["build"]
-        lines.append(f"| {r['dataset']} | {r['model']} | {r['passages']} | {b['seconds']} | {b['passages_per_second'] or 'cached'} | "
-                     f"{s['search_p50_ms']:.2f} | {s['search_p95_ms']:.2f} | {s['encode_p50_ms']:.2f} | {s['search_to_encode_ratio']:.2f} |")
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {r['passages']} | {b['seconds']} "
+            f"| {b['passages_per_second'] or 'cached'} | {s['search_p50_ms']:.2f} | {s['search_p95_ms']:.2f} "
+            f"| {s['encode_p50_ms']:.2f} | {s['search_to_encode_ratio']:.2f} |"
+        )
     lines.append("")
-    lines.append(f"Run: commit {run['run']['commit']}, {run['seconds']} s, peak RSS {run['peak_rss_mb']} MB, "
-                 f"{run['run']['machine']['cpus']} CPUs.")
+    lines.append(
+        f"Run: commit {run['run']['commit']}, {run['seconds']} s, peak RSS {run['peak_rss_mb']} MB, "
+        f"{run['run']['machine']['cpus']} CPUs."
+    )
     return "\n".join(lines) + "\n"

@@ -25,8 +25,12 @@ from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
 from indexer.embedding import Embedder
 
-MODES: dict[str, Fusion] = {"hybrid": DEFAULT_FUSION, "hybrid-rrf": Fusion("rrf"), "dense": DENSE_ONLY,
-                            "lexical": LEXICAL_ONLY}
+MODES: dict[str, Fusion] = {
+    "hybrid": DEFAULT_FUSION,
+    "hybrid-rrf": Fusion("rrf"),
+    "dense": DENSE_ONLY,
+    "lexical": LEXICAL_ONLY,
+}
 PRODUCT_LOW_CONFIDENCE = 0.2  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
 
 
@@ -40,36 +44,54 @@ class QueryOutcome:
     encode_ms: float = 0.0
 
 
-def run_dataset(dataset: Dataset, *, embedder: Embedder, analyzer: Analyzer, work_dir: Path,
-                calibration: Calibration, quick: int | None, seed: int = 13) -> tuple[dict[str, Any], list[QueryOutcome]]:
+def run_dataset(
+    dataset: Dataset,
+    *,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    work_dir: Path,
+    calibration: Calibration,
+    quick: int | None,
+    seed: int = 13,
+) -> tuple[dict[str, Any], list[QueryOutcome]]:
     """Index one data set with one model and answer its queries; returns the figures and the raw outcomes."""
     index_dir = work_dir / dataset.name / embedder.name.replace("/", "_")
     started = time.perf_counter()
     with tqdm(total=0, desc=f"{dataset.name}: embedding", unit="passage", leave=False) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
             bar.refresh()
 
-        report = build_from_articles(dataset.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer,
-                                     on_progress=progress)
+        report = build_from_articles(
+            dataset.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer, on_progress=progress
+        )
     build_seconds = time.perf_counter() - started
     index = SearchIndex(store.load_current(index_dir, expected_model=embedder.name), analyzer)
 
     queries = [q for q in dataset.queries if q.split in ("test", "val")]
     if quick:
         rng = random.Random(seed)
-        queries = [q for split in ("test", "val") for q in _sample([q for q in queries if q.split == split], quick, rng)]
-    outcomes = [_answer(index, embedder, calibration, query) for query in
-                tqdm(queries, desc=f"{dataset.name}: {embedder.name}", unit="query", leave=False)]
+        queries = [
+            q for split in ("test", "val") for q in _sample([q for q in queries if q.split == split], quick, rng)
+        ]
+    outcomes = [
+        _answer(index, embedder, calibration, query)
+        for query in tqdm(queries, desc=f"{dataset.name}: {embedder.name}", unit="query", leave=False)
+    ]
     figures = {
         "dataset": dataset.name,
         "model": embedder.name,
         "articles": len(dataset.articles),
         "passages": len(index.build.passages),
-        "build": {"seconds": round(build_seconds, 2), "embedded_passages": report.embedded_passages,
-                  "passages_per_second": round(report.embedded_passages / build_seconds, 1)
-                  if report.embedded_passages else None},
+        "build": {
+            "seconds": round(build_seconds, 2),
+            "embedded_passages": report.embedded_passages,
+            "passages_per_second": round(report.embedded_passages / build_seconds, 1)
+            if report.embedded_passages
+            else None,
+        },
         "modes": {mode: _quality([o for o in outcomes if o.query.split == "test"], mode) for mode in MODES},
         "gap": _gap_figures(outcomes),
         "speed": _speed([o for o in outcomes if o.query.split == "test"]),
@@ -91,8 +113,15 @@ def _answer(index: SearchIndex, embedder: Embedder, calibration: Calibration, qu
     for mode, fusion in MODES.items():
         if mode == "hybrid":
             continue
-        result = search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=10,
-                                 query_vector=vector, fusion=fusion)
+        result = search_articles(
+            index,
+            embedder=embedder,
+            calibration=calibration,
+            text=query.text,
+            limit=10,
+            query_vector=vector,
+            fusion=fusion,
+        )
         outcome.ranked[mode] = [hit.article.id for hit in result.hits]
     return outcome
 
@@ -112,8 +141,9 @@ def _quality(outcomes: list[QueryOutcome], mode: str) -> dict[str, Any]:
 
 
 def _metrics(outcomes: list[QueryOutcome], mode: str) -> dict[str, float]:
-    return retrieval_metrics([o.ranked[mode] for o in outcomes], [o.query.relevant for o in outcomes],
-                             [o.query.grades for o in outcomes])
+    return retrieval_metrics(
+        [o.ranked[mode] for o in outcomes], [o.query.relevant for o in outcomes], [o.query.grades for o in outcomes]
+    )
 
 
 def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
@@ -123,25 +153,38 @@ def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
     figures: dict[str, Any] = {
         "answerable": sum(bool(o.query.relevant) for o in test),
         "unanswerable": sum(not o.query.relevant for o in test),
-        "auroc": round(auroc([o.confidence for o in test if o.query.relevant],
-                             [o.confidence for o in test if not o.query.relevant]), 4),
+        "auroc": round(
+            auroc(
+                [o.confidence for o in test if o.query.relevant], [o.confidence for o in test if not o.query.relevant]
+            ),
+            4,
+        ),
     }
     kinds = sorted({o.query.kind for o in test if not o.query.relevant and o.query.kind})
     for kind in kinds:
-        figures[f"auroc_{kind}"] = round(auroc([o.confidence for o in test if o.query.relevant],
-                                               [o.confidence for o in test if o.query.kind == kind]), 4)
+        figures[f"auroc_{kind}"] = round(
+            auroc(
+                [o.confidence for o in test if o.query.relevant], [o.confidence for o in test if o.query.kind == kind]
+            ),
+            4,
+        )
     figures["at_product_threshold"] = _decisions(test, PRODUCT_LOW_CONFIDENCE)
     val = [o for o in outcomes if o.query.split == "val"]
     if any(not o.query.relevant for o in val):
-        threshold = best_threshold([o.confidence for o in val], [_top1(o) for o in val],
-                                   [bool(o.query.relevant) for o in val])
+        threshold = best_threshold(
+            [o.confidence for o in val], [_top1(o) for o in val], [bool(o.query.relevant) for o in val]
+        )
         figures["at_val_threshold"] = _decisions(test, threshold)
     return figures
 
 
 def _decisions(outcomes: list[QueryOutcome], threshold: float) -> dict[str, float]:
-    return gap_decisions([o.confidence for o in outcomes], [_top1(o) for o in outcomes],
-                         [bool(o.query.relevant) for o in outcomes], threshold)
+    return gap_decisions(
+        [o.confidence for o in outcomes],
+        [_top1(o) for o in outcomes],
+        [bool(o.query.relevant) for o in outcomes],
+        threshold,
+    )
 
 
 def _top1(outcome: QueryOutcome) -> bool:
@@ -153,8 +196,12 @@ def _speed(outcomes: list[QueryOutcome]) -> dict[str, float]:
     search = [o.search_ms for o in outcomes]
     encode = [o.encode_ms for o in outcomes]
     p50_search, p50_encode = percentile(search, 50), percentile(encode, 50)
-    return {"search_p50_ms": round(p50_search, 3), "search_p95_ms": round(percentile(search, 95), 3),
-            "encode_p50_ms": round(p50_encode, 3), "search_to_encode_ratio": round(p50_search / p50_encode, 3)}
+    return {
+        "search_p50_ms": round(p50_search, 3),
+        "search_p95_ms": round(percentile(search, 95), 3),
+        "encode_p50_ms": round(p50_encode, 3),
+        "search_to_encode_ratio": round(p50_search / p50_encode, 3),
+    }
 
 
 def _sample(items: list[Query], k: int, rng: random.Random) -> list[Query]:
@@ -163,13 +210,25 @@ def _sample(items: list[Query], k: int, rng: random.Random) -> list[Query]:
 
 def run_info(args: dict[str, Any]) -> dict[str, Any]:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                check=False).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         commit = None
-    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": commit, "args": args,
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "processor": platform.machine(), "cpus": __import__("os").cpu_count()}}
+    return {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": commit,
+        "args": args,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpus": __import__("os").cpu_count(),
+        },
+    }
 
 
 def peak_rss_mb() -> float:
@@ -195,5 +254,13 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-__all__ = ["run_dataset", "run_info", "peak_rss_mb", "calibration_rows", "write_json", "calibration_for",
-           "load_calibrations", "MODES"]
+__all__ = [
+    "run_dataset",
+    "run_info",
+    "peak_rss_mb",
+    "calibration_rows",
+    "write_json",
+    "calibration_for",
+    "load_calibrations",
+    "MODES",
+]

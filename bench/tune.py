@@ -45,14 +45,29 @@ def main() -> None:
         for query in tqdm(queries, desc=name, leave=False):
             vector = embedder.embed_query(query.text)
             for candidate in CANDIDATES:
-                outcome = search_articles(index, embedder=embedder, calibration=FALLBACK, text=query.text,
-                                          locale=query.locale, limit=10, query_vector=vector, fusion=candidate)
+                outcome = search_articles(
+                    index,
+                    embedder=embedder,
+                    calibration=FALLBACK,
+                    text=query.text,
+                    locale=query.locale,
+                    limit=10,
+                    query_vector=vector,
+                    fusion=candidate,
+                )
                 ranked[f"{candidate.kind}:{candidate.alpha}"].append([h.article.id for h in outcome.hits])
-        table[name] = {key: retrieval_metrics(rows, [q.relevant for q in queries], [q.grades for q in queries])
-                       for key, rows in ranked.items()}
+        table[name] = {
+            key: retrieval_metrics(rows, [q.relevant for q in queries], [q.grades for q in queries])
+            for key, rows in ranked.items()
+        }
         for key, figures in table[name].items():
-            print(f"{name:<20} {key:<12} R@1 {figures['R@1']:.3f} R@5 {figures['R@5']:.3f} MRR@10 {figures['MRR@10']:.3f} (n={figures['n']})")
-    write_json(Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-tune.json", {"model": embedder.name, "val": table})
+            print(
+                f"{name:<20} {key:<12} R@1 {figures['R@1']:.3f} R@5 {figures['R@5']:.3f} "
+                f"MRR@10 {figures['MRR@10']:.3f} (n={figures['n']})"
+            )
+    write_json(
+        Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-tune.json", {"model": embedder.name, "val": table}
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ _ENGLISH_STOPWORDS = frozenset(
     "who why will with would you your".split()
 )
 _JAPANESE_STOPWORDS = frozenset(
-    "する 為る ある 有る いる 居る なる 成る れる られる 致す 頂く 下さる ください こと 事 もの 物 ため 為 よう これ それ あれ "
+    "する 為る ある 有る いる 居る なる 成る れる られる 致す 頂く 下さる ください "
+    "こと 事 もの 物 ため 為 よう これ それ あれ "
     "どう どの 方法 教える".split()
 )
 
@@ -74,7 +75,7 @@ class Analyzer:
         tokens: list[Token] = []
         for match in _CODE.finditer(folded):
             tokens.append(Token(match.group(1) + match.group(2), match.start(), match.end()))
-        for start, end, chunk in _script_runs(folded):
+        for start, _end, chunk in _script_runs(folded):
             if has_japanese(chunk):
                 tokens.extend(self._japanese_tokens(chunk, start))
             else:

@@ -42,8 +42,19 @@ class Article:
     def content_hash(self) -> str:
         """Hash of everything that shapes the article's passages and metadata."""
         digest = hashlib.sha256()
-        for part in (self.id, self.title, self.locale, self.category, ",".join(self.tags), self.url,
-                     self.updated, self.translation_of or "", self.visibility, "\n".join(self.questions), self.body):
+        for part in (
+            self.id,
+            self.title,
+            self.locale,
+            self.category,
+            ",".join(self.tags),
+            self.url,
+            self.updated,
+            self.translation_of or "",
+            self.visibility,
+            "\n".join(self.questions),
+            self.body,
+        ):
             digest.update(part.encode("utf-8"))
             digest.update(b"\x00")
         return digest.hexdigest()

@@ -51,8 +51,14 @@ def build_index(
     started = time.perf_counter()
     loaded = load_articles(content_dir)
     return build_from_articles(
-        loaded.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer, force=force,
-        problems=loaded.problems, on_progress=on_progress, started=started,
+        loaded.articles,
+        index_dir=index_dir,
+        embedder=embedder,
+        analyzer=analyzer,
+        force=force,
+        problems=loaded.problems,
+        on_progress=on_progress,
+        started=started,
     )
 
 
@@ -114,8 +120,12 @@ def build_from_articles(
 def _reusable_previous(index_dir: Path, embedder: Embedder, analyzer: Analyzer) -> store.IndexBuild | None:
     """The live build, if its vectors can be reused (same model, analyser and chunking)."""
     manifest = store.current_manifest(index_dir)
-    if manifest is None or manifest.model != embedder.name or manifest.chunking != CHUNKING_VERSION \
-            or manifest.analyzer != analyzer.name:
+    if (
+        manifest is None
+        or manifest.model != embedder.name
+        or manifest.chunking != CHUNKING_VERSION
+        or manifest.analyzer != analyzer.name
+    ):
         return None
     try:
         return store.load_current(index_dir, expected_model=embedder.name)

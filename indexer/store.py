@@ -144,7 +144,10 @@ def write_build(
     _write_jsonl(staging / "articles.jsonl", (dataclasses.asdict(article) for article in articles))
     _write_jsonl(
         staging / "passages.jsonl",
-        ({**dataclasses.asdict(passage), "terms": terms} for passage, terms in zip(passages, passage_terms, strict=True)),
+        (
+            {**dataclasses.asdict(passage), "terms": terms}
+            for passage, terms in zip(passages, passage_terms, strict=True)
+        ),
     )
     # The manifest goes last: a build directory with a manifest is a complete one.
     _write_file(staging / "manifest.json", json.dumps(dataclasses.asdict(manifest), ensure_ascii=False, indent=2))
@@ -199,17 +202,28 @@ def load_build(build_path: Path, *, expected_model: str | None = None) -> IndexB
             f"configured with {expected_model!r}: rebuild it with `deflect index` or set DEFLECT_MODEL={manifest.model}"
         )
     try:
-        articles = [Article(**{**row, "tags": tuple(row["tags"]), "questions": tuple(row.get("questions", ()))})
-                    for row in _read_jsonl(build_path / "articles.jsonl")]
+        articles = [
+            Article(**{**row, "tags": tuple(row["tags"]), "questions": tuple(row.get("questions", ()))})
+            for row in _read_jsonl(build_path / "articles.jsonl")
+        ]
         rows = list(_read_jsonl(build_path / "passages.jsonl"))
-        passages = [Passage(**{key: row[key] for key in ("article_id", "ordinal", "heading", "text", "title")},
-                            is_question=bool(row.get("is_question", False))) for row in rows]
+        passages = [
+            Passage(
+                **{key: row[key] for key in ("article_id", "ordinal", "heading", "text", "title")},
+                is_question=bool(row.get("is_question", False)),
+            )
+            for row in rows
+        ]
         terms = [list(row["terms"]) for row in rows]
         dense = faiss.read_index(str(build_path / "dense.faiss"))
         lexical = LexicalIndex.load(build_path / "lexical", len(passages))
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"{manifest.build_id}: cannot read the build ({exc})") from exc
-    if dense.ntotal != len(passages) or dense.d != manifest.dim or manifest.counts.get("passages", len(passages)) != len(passages):
+    if (
+        dense.ntotal != len(passages)
+        or dense.d != manifest.dim
+        or manifest.counts.get("passages", len(passages)) != len(passages)
+    ):
         raise IndexCorruptError(f"{manifest.build_id}: vector count or dimension does not match the manifest")
     return IndexBuild(
         path=build_path,
@@ -232,8 +246,11 @@ def load_current(index_dir: Path, *, expected_model: str | None = None) -> Index
 
 def load_last_good(index_dir: Path, *, expected_model: str | None = None) -> IndexBuild | None:
     """The newest complete build other than a broken live one, for serving while the problem is fixed."""
-    candidates = sorted((p for p in builds_dir(index_dir).glob("*") if p.is_dir() and not p.name.startswith(".")),
-                        key=lambda p: p.name, reverse=True)
+    candidates = sorted(
+        (p for p in builds_dir(index_dir).glob("*") if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+        reverse=True,
+    )
     for path in candidates:
         try:
             return load_build(path, expected_model=expected_model)

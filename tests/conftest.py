@@ -60,9 +60,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(tmp_path: Path, content_dir: Path, index_dir: Path, database_url: str) -> Settings:
-    return Settings(database_url=database_url, content_dir=content_dir, index_dir=index_dir,
-                    index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
+def settings(content_dir: Path, index_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url, content_dir=content_dir, index_dir=index_dir, index_poll_seconds=0, _env_file=None
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.e2e
-def test_index_builds_then_reports_it_is_up_to_date(env: Path) -> None:
+@pytest.mark.usefixtures("env")
+def test_index_builds_then_reports_it_is_up_to_date() -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["index"])
     assert first.exit_code == 0, first.output
@@ -38,14 +39,18 @@ def test_report_deflection_prints_json_and_writes_csv(env: Path) -> None:
     assert (env / "d.csv").read_text().startswith("key,suggestion_sets")
 
 
-def test_report_deflection_with_a_reversed_period_fails_clearly(env: Path) -> None:
+@pytest.mark.usefixtures("env")
+def test_report_deflection_with_a_reversed_period_fails_clearly() -> None:
     result = CliRunner().invoke(cli, ["report", "deflection", "--from", "2026-02-01", "--to", "2026-01-01"])
     assert result.exit_code != 0
     assert "'from' must be before 'to'" in result.output
 
 
-def test_report_gaps_on_an_empty_database_prints_an_empty_report(env: Path) -> None:
+@pytest.mark.usefixtures("env")
+def test_report_gaps_on_an_empty_database_prints_an_empty_report() -> None:
     result = CliRunner().invoke(cli, ["report", "gaps"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output.split("\n", 1)[1] if result.output.startswith("no index") else result.output)[
-        "topics"] == []
+    assert (
+        json.loads(result.output.split("\n", 1)[1] if result.output.startswith("no index") else result.output)["topics"]
+        == []
+    )

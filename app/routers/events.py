@@ -36,6 +36,6 @@ def create_events(body: EventBody | list[EventBody], session: SessionDep, live_i
     return EventsResponse(
         accepted=receipt.accepted,
         duplicates=len(receipt.statuses) - receipt.accepted,
-        results=[EventResult(index=i, status=status) for i, status in enumerate(receipt.statuses)],  # type: ignore[arg-type]
+        results=[EventResult(index=i, status=status) for i, status in enumerate(receipt.statuses)],
         handoff=HandoffPublic(**handoff.__dict__) if handoff else None,
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deflection import Period
-from app.deps import GapCacheDep, LiveIndexDep, SecretAccess, SessionDep, SettingsDep
+from app.deps import FromDate, GapCacheDep, LiveIndexDep, SecretAccess, SessionDep, SettingsDep, ToDate
 from app.gaps import GapSettings, gap_report
 from app.report_formats import gaps_csv
 
@@ -22,8 +21,8 @@ def read_gap_report(
     settings: SettingsDep,
     live_index: LiveIndexDep,
     cache: GapCacheDep,
-    from_: dt.date | None = Query(default=None, alias="from", description="first day (UTC); default 30 days ago"),
-    to: dt.date | None = Query(default=None, description="last day, included (UTC); default today"),
+    from_: FromDate = None,
+    to: ToDate = None,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     """Topics of failing questions, ranked by impact, each with a verdict: missing article or article fails.
@@ -36,10 +35,18 @@ def read_gap_report(
     key = (period.start, period.end, index.build_id if index else None)
     report = cache.get(session, key)
     if report is None:
-        report = gap_report(session, period=period, index=index, analyzer=live_index.analyzer,
-                            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600))
+        report = gap_report(
+            session,
+            period=period,
+            index=index,
+            analyzer=live_index.analyzer,
+            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
+        )
         cache.put(session, key, report)
     if format == "csv":
-        return Response(gaps_csv(report), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="gaps.csv"'})
+        return Response(
+            gaps_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="gaps.csv"'},
+        )
     return report

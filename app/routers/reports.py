@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deflection import Period, deflection_report
-from app.deps import SecretAccess, SessionDep, SettingsDep
+from app.deps import FromDate, SecretAccess, SessionDep, SettingsDep, ToDate
 from app.report_formats import deflection_csv
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
@@ -19,8 +18,8 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretA
 def read_deflection_report(
     session: SessionDep,
     settings: SettingsDep,
-    from_: dt.date | None = Query(default=None, alias="from", description="first day (UTC); default 30 days ago"),
-    to: dt.date | None = Query(default=None, description="last day, included (UTC); default today"),
+    from_: FromDate = None,
+    to: ToDate = None,
     channel: Literal["search", "form", "api"] | None = None,
     group_by: Literal["day", "channel", "article"] | None = None,
     format: Literal["json", "csv"] = "json",
@@ -30,9 +29,18 @@ def read_deflection_report(
     Each figure is reported apart, never blended (definitions in the README). `group_by` splits
     them by day, channel or shown article.
     """
-    report = deflection_report(session, period=Period.of(from_, to), group_by=group_by, channel=channel,
-                               window_hours=settings.attribution_window_hours, recontact_days=settings.recontact_days)
+    report = deflection_report(
+        session,
+        period=Period.of(from_, to),
+        group_by=group_by,
+        channel=channel,
+        window_hours=settings.attribution_window_hours,
+        recontact_days=settings.recontact_days,
+    )
     if format == "csv":
-        return Response(deflection_csv(report), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="deflection.csv"'})
+        return Response(
+            deflection_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="deflection.csv"'},
+        )
     return report

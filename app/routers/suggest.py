@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from app.deps import (
+    CalibrationDep,
+    EmbedderDep,
+    LiveIndexDep,
+    PolicyDep,
+    PublicAccess,
+    RedactorDep,
+    SessionDep,
+)
 from app.metrics import SUGGESTIONS
-from app.deps import CalibrationDep, EmbedderDep, LiveIndexDep, PolicyDep, PublicAccess, RedactorDep, SessionDep
 from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
 from app.search import SearchFilters
 from app.suggestions import SuggestionResult, SuggestRequest, suggest
@@ -32,13 +40,26 @@ def suggest_articles(
     """
     filters = body.filters
     request = SuggestRequest(
-        text=body.text, channel=body.channel, locale=body.locale, client_id=body.client_id, limit=body.limit,
-        filters=SearchFilters(category=filters.category if filters else None,
-                              tags=tuple(filters.tags) if filters else ()),
-        composing=body.composing, confident_only=body.confident_only,
+        text=body.text,
+        channel=body.channel,
+        locale=body.locale,
+        client_id=body.client_id,
+        limit=body.limit,
+        filters=SearchFilters(
+            category=filters.category if filters else None, tags=tuple(filters.tags) if filters else ()
+        ),
+        composing=body.composing,
+        confident_only=body.confident_only,
     )
-    result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
-                     redactor=redactor, policy=policy, request=request)
+    result = suggest(
+        session,
+        index=live_index.current,
+        embedder=embedder,
+        calibration=calibration,
+        redactor=redactor,
+        policy=policy,
+        request=request,
+    )
     return _response(result, body.channel)
 
 
@@ -59,10 +80,24 @@ def suggest_articles_for_search_box(
     composing: bool = False,
 ) -> SuggestResponse:
     """The same as POST /v1/suggest, as a GET for search boxes."""
-    request = SuggestRequest(text=q, channel=channel, locale=locale, client_id=client_id, limit=limit,
-                             filters=SearchFilters(category=category), composing=composing)
-    result = suggest(session, index=live_index.current, embedder=embedder, calibration=calibration,
-                     redactor=redactor, policy=policy, request=request)
+    request = SuggestRequest(
+        text=q,
+        channel=channel,
+        locale=locale,
+        client_id=client_id,
+        limit=limit,
+        filters=SearchFilters(category=category),
+        composing=composing,
+    )
+    result = suggest(
+        session,
+        index=live_index.current,
+        embedder=embedder,
+        calibration=calibration,
+        redactor=redactor,
+        policy=policy,
+        request=request,
+    )
     return _response(result, channel)
 
 
@@ -71,14 +106,22 @@ def _response(result: SuggestionResult, channel: str) -> SuggestResponse:
     return SuggestResponse(
         recorded=result.recorded,
         query_id=result.query_id,
-        label=result.label,  # type: ignore[arg-type]
+        label=result.label,
         confidence=round(result.confidence, 4),
         results=[
             SuggestedArticlePublic(
-                article_id=hit.article.id, title=hit.article.title, url=hit.article.url, locale=hit.article.locale,
-                category=hit.article.category, snippet=hit.snippet, snippet_html=hit.snippet_html,
-                highlights=hit.highlights, score=round(hit.score, 6), confidence=round(hit.confidence, 4),
-                label=label, fallback=hit.fallback,  # type: ignore[arg-type]
+                article_id=hit.article.id,
+                title=hit.article.title,
+                url=hit.article.url,
+                locale=hit.article.locale,
+                category=hit.article.category,
+                snippet=hit.snippet,
+                snippet_html=hit.snippet_html,
+                highlights=hit.highlights,
+                score=round(hit.score, 6),
+                confidence=round(hit.confidence, 4),
+                label=label,
+                fallback=hit.fallback,
             )
             for hit, label in result.hits
         ],

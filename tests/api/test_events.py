@@ -23,8 +23,14 @@ def test_events_are_accepted_and_a_retried_batch_counts_once(client: TestClient,
     article = shown["results"][0]["article_id"]
     batch = [
         {"query_id": shown["query_id"], "client_id": "c1", "action": "impression", "idempotency_key": "k1"},
-        {"query_id": shown["query_id"], "client_id": "c1", "action": "click", "article_id": article, "position": 1,
-         "idempotency_key": "k2"},
+        {
+            "query_id": shown["query_id"],
+            "client_id": "c1",
+            "action": "click",
+            "article_id": article,
+            "position": 1,
+            "idempotency_key": "k2",
+        },
     ]
     first = client.post("/v1/events", json=batch)
     assert first.status_code == 200
@@ -45,10 +51,13 @@ def test_an_event_without_a_key_is_idempotent_on_what_it_says(client: TestClient
 
 def test_an_unknown_query_id_is_404_and_nothing_of_the_batch_is_stored(client: TestClient, engine: Engine) -> None:
     shown = _suggest(client)
-    response = client.post("/v1/events", json=[
-        {"query_id": shown["query_id"], "client_id": "c1", "action": "impression"},
-        {"query_id": "0" * 32, "client_id": "c1", "action": "impression"},
-    ])
+    response = client.post(
+        "/v1/events",
+        json=[
+            {"query_id": shown["query_id"], "client_id": "c1", "action": "impression"},
+            {"query_id": "0" * 32, "client_id": "c1", "action": "impression"},
+        ],
+    )
     assert response.status_code == 404
     assert response.json()["error"] == "unknown_query"
     assert response.json()["detail"] == [{"index": 1, "msg": f"unknown query_id '{'0' * 32}'"}]
@@ -57,8 +66,10 @@ def test_an_unknown_query_id_is_404_and_nothing_of_the_batch_is_stored(client: T
 
 def test_an_article_that_was_not_shown_is_422(client: TestClient, engine: Engine) -> None:
     shown = _suggest(client)
-    response = client.post("/v1/events", json={"query_id": shown["query_id"], "client_id": "c1", "action": "click",
-                                               "article_id": "webhook-setup"})
+    response = client.post(
+        "/v1/events",
+        json={"query_id": shown["query_id"], "client_id": "c1", "action": "click", "article_id": "webhook-setup"},
+    )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_event"
     assert "was not shown" in response.json()["detail"][0]["msg"]
@@ -67,10 +78,13 @@ def test_an_article_that_was_not_shown_is_422(client: TestClient, engine: Engine
 
 def test_a_malformed_event_is_422_with_its_position(client: TestClient, engine: Engine) -> None:
     shown = _suggest(client)
-    response = client.post("/v1/events", json=[
-        {"query_id": shown["query_id"], "client_id": "c1", "action": "impression"},
-        {"query_id": shown["query_id"], "client_id": "c1", "action": "bought_something"},
-    ])
+    response = client.post(
+        "/v1/events",
+        json=[
+            {"query_id": shown["query_id"], "client_id": "c1", "action": "impression"},
+            {"query_id": shown["query_id"], "client_id": "c1", "action": "bought_something"},
+        ],
+    )
     assert response.status_code == 422
     assert any(1 in d["loc"] for d in response.json()["detail"])
     assert _events(engine) == []
@@ -79,10 +93,19 @@ def test_a_malformed_event_is_422_with_its_position(client: TestClient, engine: 
 def test_ticket_submitted_returns_a_handoff_summary(client: TestClient) -> None:
     shown = _suggest(client, client_id="c9")
     article = shown["results"][0]
-    client.post("/v1/events", json={"query_id": shown["query_id"], "client_id": "c9", "action": "click",
-                                    "article_id": article["article_id"], "position": 1})
-    response = client.post("/v1/events", json={"query_id": shown["query_id"], "client_id": "c9",
-                                               "action": "ticket_submitted"})
+    client.post(
+        "/v1/events",
+        json={
+            "query_id": shown["query_id"],
+            "client_id": "c9",
+            "action": "click",
+            "article_id": article["article_id"],
+            "position": 1,
+        },
+    )
+    response = client.post(
+        "/v1/events", json={"query_id": shown["query_id"], "client_id": "c9", "action": "ticket_submitted"}
+    )
     assert response.status_code == 200
     handoff = response.json()["handoff"]
     assert handoff["clicked"] == [article["article_id"]]

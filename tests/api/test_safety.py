@@ -29,8 +29,9 @@ def test_a_client_over_the_rate_limit_gets_429_with_retry_after(settings: Settin
 
 
 def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
-    response = client.post("/v1/suggest", content=b'{"text": "' + b"a" * 1_000_000 + b'"}',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/suggest", content=b'{"text": "' + b"a" * 1_000_000 + b'"}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "body_too_large"
 
@@ -38,11 +39,13 @@ def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
 def test_cors_answers_only_allowed_origins(settings: Settings) -> None:
     allowed = settings.model_copy(update={"allowed_origins": ["https://help.example.com"]})
     with TestClient(create_app(allowed, embedder=HashingEmbedder())) as client:
-        ok = client.options("/v1/suggest", headers={"Origin": "https://help.example.com",
-                                                   "Access-Control-Request-Method": "POST"})
+        ok = client.options(
+            "/v1/suggest", headers={"Origin": "https://help.example.com", "Access-Control-Request-Method": "POST"}
+        )
         assert ok.headers.get("access-control-allow-origin") == "https://help.example.com"
-        other = client.options("/v1/suggest", headers={"Origin": "https://evil.example",
-                                                      "Access-Control-Request-Method": "POST"})
+        other = client.options(
+            "/v1/suggest", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
         assert "access-control-allow-origin" not in other.headers
 
 
@@ -53,8 +56,9 @@ def test_when_the_database_is_down_suggest_still_answers_and_events_get_503(sett
         answered = client.post("/v1/suggest", json={"text": "パスワードを忘れた場合の再設定方法"})
         assert answered.status_code == 200
         assert answered.json()["results"] and answered.json()["recorded"] is False
-        refused = client.post("/v1/events", json={"query_id": answered.json()["query_id"], "client_id": "c",
-                                                  "action": "solved"})
+        refused = client.post(
+            "/v1/events", json={"query_id": answered.json()["query_id"], "client_id": "c", "action": "solved"}
+        )
         assert refused.status_code == 503
         assert refused.json()["error"] == "database_unavailable"
         assert client.get("/readyz").status_code == 503
@@ -100,7 +104,9 @@ def _pii_samples(n: int) -> list[tuple[str, str]]:
             secret = " ".join(f"{rng.randint(1000, 9999)}" for _ in range(3))  # My Number
         else:
             secret = rng.choice(["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005", "4012888888881881"])
-        template = rng.choice(["連絡先は{}です。パスワードを忘れました", "my contact {} - cannot log in", "{} 有給休暇について"])
+        template = rng.choice(
+            ["連絡先は{}です。パスワードを忘れました", "my contact {} - cannot log in", "{} 有給休暇について"]
+        )
         samples.append((template.format(secret), secret))
     return samples
 
@@ -112,8 +118,11 @@ def test_two_hundred_pii_strings_never_reach_the_database(settings: Settings, en
         for sample, _ in samples:
             assert client.post("/v1/suggest", json={"text": sample, "client_id": "pii-test"}).status_code == 200
     with engine.connect() as connection:
-        dump = " ".join(str(row) for table in ("suggestion_set", "suggested_article")
-                        for row in connection.execute(text(f"SELECT * FROM {table}")))
+        dump = " ".join(
+            str(row)
+            for table in ("suggestion_set", "suggested_article")
+            for row in connection.execute(text(f"SELECT * FROM {table}"))
+        )
     leaked = [secret for _, secret in samples if secret in dump or secret.replace(" ", "") in dump.replace(" ", "")]
     assert leaked == []
     with Session(engine) as session:

@@ -17,8 +17,10 @@ def _stored_sets(engine: Engine) -> list[SuggestionSet]:
 
 
 def test_post_suggest_answers_and_stores_the_suggestion_set(client: TestClient, engine: Engine) -> None:
-    response = client.post("/v1/suggest", json={"text": "パスワードを忘れた場合の再設定方法", "locale": "ja",
-                                                "channel": "form", "client_id": "c-1"})
+    response = client.post(
+        "/v1/suggest",
+        json={"text": "パスワードを忘れた場合の再設定方法", "locale": "ja", "channel": "form", "client_id": "c-1"},
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["results"][0]["article_id"] == "reset-password"
@@ -41,8 +43,10 @@ def test_get_suggest_answers_the_same_for_search_boxes(client: TestClient) -> No
 
 
 def test_suggest_stores_the_question_redacted(client: TestClient, engine: Engine) -> None:
-    response = client.post("/v1/suggest", json={"text": "taro@example.com 090-1234-5678 パスワードを忘れた",
-                                                "client_id": "taro@example.com"})
+    response = client.post(
+        "/v1/suggest",
+        json={"text": "taro@example.com 090-1234-5678 パスワードを忘れた", "client_id": "taro@example.com"},
+    )
     assert response.status_code == 200
     (stored,) = _stored_sets(engine)
     assert stored.text is not None
@@ -91,8 +95,7 @@ def test_suggest_with_a_body_that_is_not_valid_json_text_is_a_clear_4xx(client: 
 
 
 def test_suggest_without_an_index_is_503_and_readyz_says_why(tmp_path: Path, database_url: str) -> None:
-    settings = Settings(database_url=database_url, index_dir=tmp_path / "empty", index_poll_seconds=0,
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, index_dir=tmp_path / "empty", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
         assert client.post("/v1/suggest", json={"text": "パスワード"}).status_code == 503
         ready = client.get("/readyz")

@@ -17,24 +17,43 @@ HOUR = 3600.0
 
 
 def _suggest(client: TestClient, text: str, *, channel: str, client_id: str, hours_ago: float, engine: Engine) -> dict:  # type: ignore[type-arg]
-    response = client.post("/v1/suggest", json={"text": text, "locale": "ja", "channel": channel, "client_id": client_id})
+    response = client.post(
+        "/v1/suggest", json={"text": text, "locale": "ja", "channel": channel, "client_id": client_id}
+    )
     assert response.status_code == 200
     body: dict = response.json()  # type: ignore[type-arg]
     assert body["results"], body
     # Move the set into the past, as if the customer had asked then.
     moment = time.time() - hours_ago * HOUR
     with Session(engine) as session:
-        session.execute(update(SuggestionSet).where(SuggestionSet.id == body["query_id"]).values(  # type: ignore[arg-type]
-            created_epoch=moment, created_day=dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%d")))
+        session.execute(
+            update(SuggestionSet)
+            .where(SuggestionSet.id == body["query_id"])
+            .values(  # type: ignore[arg-type]
+                created_epoch=moment, created_day=dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%d")
+            )
+        )
         session.commit()
     body["at"] = moment
     return body
 
 
-def _event(client: TestClient, shown: dict, action: str, *, client_id: str, hours_after: float,  # type: ignore[type-arg]
-           article: bool = False, key: str | None = None) -> None:
-    event: dict[str, object] = {"query_id": shown["query_id"], "client_id": client_id, "action": action,
-                                "ts": dt.datetime.fromtimestamp(shown["at"] + hours_after * HOUR, dt.UTC).isoformat()}
+def _event(
+    client: TestClient,
+    shown: dict,
+    action: str,
+    *,
+    client_id: str,
+    hours_after: float,  # type: ignore[type-arg]
+    article: bool = False,
+    key: str | None = None,
+) -> None:
+    event: dict[str, object] = {
+        "query_id": shown["query_id"],
+        "client_id": client_id,
+        "action": action,
+        "ts": dt.datetime.fromtimestamp(shown["at"] + hours_after * HOUR, dt.UTC).isoformat(),
+    }
     if article:
         event |= {"article_id": shown["results"][0]["article_id"], "position": 1}
     if key:
@@ -70,15 +89,18 @@ def scripted(client: TestClient, engine: Engine) -> Engine:
     f = _suggest(client, "有給休暇の付与日数", channel="form", client_id="f", hours_ago=1, engine=engine)
     _event(client, f, "click", client_id="f", hours_after=0.01, article=True)
     # A question nothing answers.
-    response = client.post("/v1/suggest", json={"text": "量子コンピュータの冷却温度", "channel": "api", "client_id": "g"})
+    response = client.post(
+        "/v1/suggest", json={"text": "量子コンピュータの冷却温度", "channel": "api", "client_id": "g"}
+    )
     assert response.json()["results"] == []
     return engine
 
 
 def _report(engine: Engine, **kw: object) -> dict:  # type: ignore[type-arg]
     with Session(engine) as session:
-        return deflection_report(session, period=Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today()),
-                                 **kw)  # type: ignore[arg-type]
+        return deflection_report(
+            session, period=Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today()), **kw
+        )  # type: ignore[arg-type]
 
 
 def test_deflection_totals_follow_the_published_definitions(scripted: Engine) -> None:

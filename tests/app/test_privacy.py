@@ -24,8 +24,10 @@ def test_redact_replaces_personal_data(text: str, placeholder: str, secret: str)
     assert secret not in redacted
 
 
-@pytest.mark.parametrize("text", ["エラー E-1023 が出ます", "2026-11-23 に申請した", "4111111111111112 is not Luhn-valid",
-                                  "上限は600 requests/min"])
+@pytest.mark.parametrize(
+    "text",
+    ["エラー E-1023 が出ます", "2026-11-23 に申請した", "4111111111111112 is not Luhn-valid", "上限は600 requests/min"],
+)
 def test_redact_leaves_ordinary_numbers_alone(text: str) -> None:
     assert Redactor().redact(text) == text
 

@@ -38,8 +38,9 @@ def test_search_never_shows_internal_or_filtered_out_articles(search_index: Sear
 
 
 def test_search_snippet_highlights_matched_terms(search_index: SearchIndex) -> None:
-    outcome = search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK,
-                              text="入社後の有給休暇の付与", locale="ja")
+    outcome = search_articles(
+        search_index, embedder=HashingEmbedder(), calibration=FALLBACK, text="入社後の有給休暇の付与", locale="ja"
+    )
     hit = outcome.hits[0]
     assert hit.article.id == "paid-leave"
     marked = {hit.snippet[start:end] for start, end in hit.highlights}
@@ -48,13 +49,20 @@ def test_search_snippet_highlights_matched_terms(search_index: SearchIndex) -> N
 
 
 def test_search_snippet_html_escapes_article_text(search_index: SearchIndex) -> None:
-    outcome = search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK,
-                              text="Settings > Integrations > Webhooks", locale="en")
+    outcome = search_articles(
+        search_index,
+        embedder=HashingEmbedder(),
+        calibration=FALLBACK,
+        text="Settings > Integrations > Webhooks",
+        locale="en",
+    )
     assert "&gt;" in outcome.hits[0].snippet_html
     assert "> Integrations" not in outcome.hits[0].snippet_html
 
 
-def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelated_one(search_index: SearchIndex) -> None:
+def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelated_one(
+    search_index: SearchIndex,
+) -> None:
     def confidence(text: str) -> float:
         return search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK, text=text).confidence
 

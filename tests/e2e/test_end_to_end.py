@@ -25,10 +25,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("e2e")
     content = root / "content"
     shutil.copytree(REPO_CONTENT, content)
-    settings = Settings(database_url=f"sqlite:///{root / 'deflect.db'}", content_dir=content,
-                        index_dir=root / "index", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
-    report = build_index(content_dir=content, index_dir=settings.index_dir, embedder=load_embedder(DEFAULT_MODEL),
-                         analyzer=Analyzer())
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'deflect.db'}",
+        content_dir=content,
+        index_dir=root / "index",
+        index_poll_seconds=0,
+        _env_file=None,
+    )  # type: ignore[call-arg]
+    report = build_index(
+        content_dir=content, index_dir=settings.index_dir, embedder=load_embedder(DEFAULT_MODEL), analyzer=Analyzer()
+    )
     assert report.published and not report.problems
     with TestClient(create_app(settings)) as client:
         yield client
@@ -59,8 +65,9 @@ def _first(body: dict[str, object]) -> tuple[str, bool]:
         ("I forgot my password", "en", ("reset-password-en", False), {"answered"}),
     ],
 )
-def test_a_question_gets_the_right_article_first(served: TestClient, question: str, locale: str,
-                                                 expected: tuple[str, bool], labels: set[str]) -> None:
+def test_a_question_gets_the_right_article_first(
+    served: TestClient, question: str, locale: str, expected: tuple[str, bool], labels: set[str]
+) -> None:
     body = _ask(served, question, locale)
     assert _first(body) == expected
     assert body["label"] in labels
@@ -79,8 +86,9 @@ def test_a_cross_lingual_question_gets_the_other_languages_article_marked_fallba
     assert _first(_ask(served, question, locale)) == (expected, True)
 
 
-@pytest.mark.parametrize(("question", "locale"), [("明日の東京の天気を教えて", "ja"),
-                                                  ("Who won the football match yesterday?", "en")])
+@pytest.mark.parametrize(
+    ("question", "locale"), [("明日の東京の天気を教えて", "ja"), ("Who won the football match yesterday?", "en")]
+)
 def test_an_off_topic_question_gets_no_answer(served: TestClient, question: str, locale: str) -> None:
     body = _ask(served, question, locale)
     assert body["label"] == "no_answer"
@@ -96,8 +104,14 @@ def test_sentence_transformers_model_path_works_and_a_mismatched_index_is_refuse
     index_dir = tmp_path / "index"
     build_index(content_dir=content, index_dir=index_dir, embedder=minilm, analyzer=Analyzer())
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", content_dir=content, index_dir=index_dir,
-                        model="all-MiniLM-L6-v2", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'a.db'}",
+        content_dir=content,
+        index_dir=index_dir,
+        model="all-MiniLM-L6-v2",
+        index_poll_seconds=0,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     with TestClient(create_app(settings, embedder=minilm)) as client:
         assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
 

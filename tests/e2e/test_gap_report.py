@@ -18,31 +18,59 @@ from indexer.embedding import DEFAULT_MODEL, load_embedder
 pytestmark = pytest.mark.e2e
 REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
-EXPENSES_JA = ["交通費の精算はできますか", "交通費を申請する方法を知りたい", "通勤交通費の精算機能はありますか",
-               "交通費精算のやり方を教えて", "出張の交通費を精算したい"]
-PHONE_EN = ["What are your phone support hours?", "What time does your phone support open?",
-            "When is phone support available?", "Phone support hours on weekends?"]
-YEAR_END_MIXED = ["年末調整はクモ勤怠でできますか", "年末調整の書類はどこで作れますか", "Can I do year-end tax adjustment in Kumo Kintai?"]
-ANSWERED = ["パスワードを忘れてログインできません", "月次の締めを解除したい", "How can I download an invoice?",
-            "36協定のアラートを設定したい", "I forgot my password"]
+EXPENSES_JA = [
+    "交通費の精算はできますか",
+    "交通費を申請する方法を知りたい",
+    "通勤交通費の精算機能はありますか",
+    "交通費精算のやり方を教えて",
+    "出張の交通費を精算したい",
+]
+PHONE_EN = [
+    "What are your phone support hours?",
+    "What time does your phone support open?",
+    "When is phone support available?",
+    "Phone support hours on weekends?",
+]
+YEAR_END_MIXED = [
+    "年末調整はクモ勤怠でできますか",
+    "年末調整の書類はどこで作れますか",
+    "Can I do year-end tax adjustment in Kumo Kintai?",
+]
+ANSWERED = [
+    "パスワードを忘れてログインできません",
+    "月次の締めを解除したい",
+    "How can I download an invoice?",
+    "36協定のアラートを設定したい",
+    "I forgot my password",
+]
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("gaps")
     shutil.copytree(REPO_CONTENT, root / "content")
-    settings = Settings(database_url=f"sqlite:///{root / 'deflect.db'}", content_dir=root / "content",
-                        index_dir=root / "index", index_poll_seconds=0, _env_file=None)  # type: ignore[call-arg]
-    build_index(content_dir=settings.content_dir, index_dir=settings.index_dir, embedder=load_embedder(DEFAULT_MODEL),
-                analyzer=Analyzer())
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'deflect.db'}",
+        content_dir=root / "content",
+        index_dir=root / "index",
+        index_poll_seconds=0,
+        _env_file=None,
+    )  # type: ignore[call-arg]
+    build_index(
+        content_dir=settings.content_dir,
+        index_dir=settings.index_dir,
+        embedder=load_embedder(DEFAULT_MODEL),
+        analyzer=Analyzer(),
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
 def _ask_then(client: TestClient, text: str, client_id: str, action: str) -> str:
     locale = "en" if text.isascii() else "ja"
-    body = client.post("/v1/suggest", json={"text": text, "locale": locale, "channel": "form",
-                                            "client_id": client_id}).json()
+    body = client.post(
+        "/v1/suggest", json={"text": text, "locale": locale, "channel": "form", "client_id": client_id}
+    ).json()
     event: dict[str, object] = {"query_id": body["query_id"], "client_id": client_id, "action": action}
     assert client.post("/v1/events", json=event).status_code == 200
     query_id: str = body["query_id"]

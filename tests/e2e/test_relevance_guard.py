@@ -31,8 +31,9 @@ SLICES = [("localgovfaq", 40, 400, 0.80), ("stackfaq_pairs", 40, 300, 0.82)]
 
 @pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets is not beside the repository")
 @pytest.mark.parametrize(("name", "n_queries", "n_distractors", "floor"), SLICES)
-def test_hybrid_recall_at_5_stays_above_the_floor(tmp_path: Path, name: str, n_queries: int, n_distractors: int,
-                                                   floor: float) -> None:
+def test_hybrid_recall_at_5_stays_above_the_floor(
+    tmp_path: Path, name: str, n_queries: int, n_distractors: int, floor: float
+) -> None:
     dataset = load_dataset(DATASETS, name)
     rng = random.Random(20261123)
     queries = rng.sample([q for q in dataset.split("test") if q.relevant], n_queries)
@@ -43,8 +44,13 @@ def test_hybrid_recall_at_5_stays_above_the_floor(tmp_path: Path, name: str, n_q
     build_from_articles(articles, index_dir=tmp_path, embedder=embedder, analyzer=analyzer)
     index = SearchIndex(store.load_current(tmp_path), analyzer)
 
-    ranked = [[hit.article.id for hit in search_articles(index, embedder=embedder, calibration=FALLBACK,
-                                                         text=q.text, limit=10).hits] for q in queries]
+    ranked = [
+        [
+            hit.article.id
+            for hit in search_articles(index, embedder=embedder, calibration=FALLBACK, text=q.text, limit=10).hits
+        ]
+        for q in queries
+    ]
     figures = retrieval_metrics(ranked, [q.relevant for q in queries], [q.grades for q in queries])
 
     assert figures["R@5"] >= floor, figures

@@ -25,8 +25,13 @@ def test_rebuild_when_nothing_changed_publishes_nothing(content_dir: Path, index
 def test_rebuild_when_one_article_changed_embeds_only_its_passages(
     content_dir: Path, index_dir: Path, analyzer: Analyzer
 ) -> None:
-    write_article(content_dir, id="paid-leave", title="有給休暇の付与日数と自動付与", category="leave",
-                  body="## 付与日数\n入社6か月後に10日付与されます。")
+    write_article(
+        content_dir,
+        id="paid-leave",
+        title="有給休暇の付与日数と自動付与",
+        category="leave",
+        body="## 付与日数\n入社6か月後に10日付与されます。",
+    )
     write_article(content_dir, id="new-article", title="新しい記事", body="## 本文\n新機能の説明です。")
     (content_dir / "en" / "webhook-setup.md").unlink()
     embedder = HashingEmbedder()
@@ -42,14 +47,17 @@ def test_rebuild_when_one_article_changed_embeds_only_its_passages(
     assert build.build_id == report.build_id
 
 
-def test_rebuild_reuses_vectors_identical_to_a_full_build(content_dir: Path, index_dir: Path, analyzer: Analyzer,
-                                                          tmp_path: Path) -> None:
+def test_rebuild_reuses_vectors_identical_to_a_full_build(
+    content_dir: Path, index_dir: Path, analyzer: Analyzer, tmp_path: Path
+) -> None:
     write_article(content_dir, id="new-article", title="新しい記事", body="## 本文\n新機能の説明です。")
     _build(content_dir, index_dir, HashingEmbedder(), analyzer)
     full_dir = tmp_path / "full"
     _build(content_dir, full_dir, HashingEmbedder(), analyzer)
     incremental, full = store.load_current(index_dir), store.load_current(full_dir)
-    assert [(p.article_id, p.ordinal) for p in incremental.passages] == [(p.article_id, p.ordinal) for p in full.passages]
+    assert [(p.article_id, p.ordinal) for p in incremental.passages] == [
+        (p.article_id, p.ordinal) for p in full.passages
+    ]
     assert (incremental.vectors() == full.vectors()).all()
 
 
@@ -70,7 +78,9 @@ def test_rebuild_when_the_embedder_fails_leaves_the_serving_index_untouched(
     assert _build(content_dir, index_dir, HashingEmbedder(), analyzer).published
 
 
-def test_build_skips_malformed_files_and_indexes_the_rest(content_dir: Path, tmp_path: Path, analyzer: Analyzer) -> None:
+def test_build_skips_malformed_files_and_indexes_the_rest(
+    content_dir: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
     (content_dir / "ja" / "broken.md").write_text("no front matter", encoding="utf-8")
     report = _build(content_dir, tmp_path / "index", HashingEmbedder(), analyzer)
     assert [p.source for p in report.problems] == ["ja/broken.md"]

@@ -9,8 +9,13 @@ from tests.fakes import HashingEmbedder
 def test_load_current_reads_the_published_build(index_dir: Path) -> None:
     build = store.load_current(index_dir, expected_model=HashingEmbedder.name)
     assert build.build_id == store.current_build_id(index_dir)
-    assert set(build.articles) == {"reset-password", "reset-password-en", "paid-leave", "webhook-setup",
-                                   "internal-runbook"}
+    assert set(build.articles) == {
+        "reset-password",
+        "reset-password-en",
+        "paid-leave",
+        "webhook-setup",
+        "internal-runbook",
+    }
     assert build.dense.ntotal == len(build.passages) == build.manifest.counts["passages"]
     assert build.manifest.model == HashingEmbedder.name
 
