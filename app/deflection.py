@@ -74,7 +74,7 @@ WITH sets AS (
   FROM suggestion_set s
   WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
 ),
-signals AS (
+signals AS MATERIALIZED (
   SELECT f.id,
     MAX(CASE WHEN e.action = 'click' THEN 1 ELSE 0 END) AS clicked,
     MAX(CASE WHEN e.action IN ('solved', 'helpful') THEN 1 ELSE 0 END) AS explicit_signal,
@@ -87,7 +87,7 @@ signals AS (
   WHERE e.ts_epoch <= f.created_epoch + :window
   GROUP BY f.id
 ),
-classified AS (
+classified AS MATERIALIZED (
   SELECT f.id, f.channel, f.created_day, f.result_count, f.label,
     COALESCE(g.clicked, 0) AS clicked, COALESCE(g.helpful, 0) AS helpful, COALESCE(g.not_helpful, 0) AS not_helpful,
     CASE
@@ -105,7 +105,7 @@ classified AS (
     f.client_id, f.created_epoch
   FROM sets f LEFT JOIN signals g ON g.id = f.id
 ),
-judged AS (
+judged AS MATERIALIZED (
   SELECT c.*,
     CASE WHEN c.outcome IN ('explicit', 'implicit') AND EXISTS (
       SELECT 1 FROM event t

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, LargeBinary
+from sqlalchemy import DateTime, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -54,6 +54,8 @@ class Event(SQLModel, table=True):
     """What a customer did after a suggestion set (UBI-style)."""
 
     __tablename__ = "event"
+    # Reports look up "did this client submit a ticket in this window?" once per suggestion set.
+    __table_args__ = (Index("ix_event_client_action_ts", "client_id", "action", "ts_epoch"),)
 
     id: int | None = Field(default=None, primary_key=True)
     query_id: str = Field(foreign_key="suggestion_set.id", index=True, max_length=32)

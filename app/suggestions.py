@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -184,8 +185,7 @@ def _continue_search_intent(
     ).first()
     if previous is None or previous.text is None or not is_edit_chain(previous.text, text):
         return None
-    previous.superseded = True
-    session.add(previous)
+    session.execute(update(SuggestionSet).where(col(SuggestionSet.id) == previous.id).values(superseded=True))
     return previous.intent_id or previous.id
 
 
@@ -219,8 +219,9 @@ def _record(
             )
             or query_id
         )
-    session.add(
-        SuggestionSet(
+    # Core inserts, not ORM objects: this runs on every keystroke, and the unit of work costs more than the SQL.
+    session.execute(
+        insert(SuggestionSet).values(
             id=query_id,
             created_at=dt.datetime.fromtimestamp(now, dt.UTC),
             created_epoch=now,
@@ -235,20 +236,23 @@ def _record(
             index_build=build_id,
             composing=request.composing,
             intent_id=intent_id,
+            superseded=False,
             vector=vector,
         )
     )
-    # Flush the parent row first: PostgreSQL checks the foreign key per statement.
-    session.flush()
-    for position, (hit, _) in enumerate(hits, start=1):
-        session.add(
-            SuggestedArticle(
-                query_id=query_id,
-                position=position,
-                article_id=hit.article.id,
-                score=hit.score,
-                confidence=hit.confidence,
-                fallback=hit.fallback,
-            )
+    if hits:
+        session.execute(
+            insert(SuggestedArticle),
+            [
+                {
+                    "query_id": query_id,
+                    "position": position,
+                    "article_id": hit.article.id,
+                    "score": hit.score,
+                    "confidence": hit.confidence,
+                    "fallback": hit.fallback,
+                }
+                for position, (hit, _) in enumerate(hits, start=1)
+            ],
         )
     session.commit()

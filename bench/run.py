@@ -31,7 +31,8 @@ MODES: dict[str, Fusion] = {
     "dense": DENSE_ONLY,
     "lexical": LEXICAL_ONLY,
 }
-PRODUCT_LOW_CONFIDENCE = 0.2  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
+PRODUCT_LOW_CONFIDENCE = 0.2
+MAX_VAL = 1000  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
 
 
 @dataclass
