@@ -208,5 +208,32 @@ def report_gaps(
     _run_report(make, to_csv=gaps_csv, format=format, output=output)
 
 
+@cli.command("rebuild-rollup")
+def rebuild_rollup(
+    days: Annotated[float | None, typer.Option("--days", help="only sets of the last N days; default all")] = None,
+) -> None:
+    """Recompute the deflection rollup from stored events: after changing the attribution or re-contact window."""
+    import time
+
+    from sqlmodel import Session
+
+    from app.db import create_tables, make_engine
+    from app.rollup import rebuild
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    since = time.time() - days * 86400 if days else 0.0
+    with Session(engine) as session:
+        rebuild(
+            session,
+            window=settings.attribution_window_hours * 3600,
+            recontact=settings.recontact_days * 86400,
+            since=since,
+        )
+    engine.dispose()
+    typer.echo("deflection rollup rebuilt")
+
+
 def main() -> None:
     cli()

@@ -1,5 +1,8 @@
 """Deflection, computed in SQL that runs unchanged on SQLite and PostgreSQL (definitions: PRODUCT.md).
 
+Reports read the per-set rollup that app/rollup.py keeps as events arrive (a documented incremental
+aggregate), so they scan suggestion sets only, however many events there are.
+
 The unit is a search intent's final, non-composing suggestion set. Within the attribution window W
 after it, from the same client:
 - not deflected: a `ticket_submitted`;
@@ -69,53 +72,22 @@ class Period:
 
 
 CLASSIFIED_SETS_SQL = """
-WITH sets AS (
-  SELECT s.id, s.intent_id, s.channel, s.client_id, s.created_epoch, s.created_day, s.result_count, s.label
+WITH judged AS MATERIALIZED (
+  SELECT s.id, s.channel, s.created_day, s.result_count, s.label,
+    CASE WHEN s.clicked THEN 1 ELSE 0 END AS clicked,
+    CASE WHEN s.helpful THEN 1 ELSE 0 END AS helpful,
+    CASE WHEN s.not_helpful THEN 1 ELSE 0 END AS not_helpful,
+    CASE WHEN s.recontacted THEN 1 ELSE 0 END AS recontacted,
+    CASE
+      WHEN s.ticketed THEN 'not_deflected'
+      WHEN s.result_count = 0 THEN 'not_shown'
+      WHEN s.created_epoch + :window > :now THEN 'pending'
+      WHEN s.explicit THEN 'explicit'
+      WHEN s.channel = 'form' AND (s.clicked OR s.helpful) THEN 'implicit'
+      ELSE 'none'
+    END AS outcome
   FROM suggestion_set s
   WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
-),
-signals AS MATERIALIZED (
-  SELECT f.id,
-    MAX(CASE WHEN e.action = 'click' THEN 1 ELSE 0 END) AS clicked,
-    MAX(CASE WHEN e.action IN ('solved', 'helpful') THEN 1 ELSE 0 END) AS explicit_signal,
-    MAX(CASE WHEN e.action = 'helpful' THEN 1 ELSE 0 END) AS helpful,
-    MAX(CASE WHEN e.action = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful,
-    MAX(CASE WHEN e.action = 'ticket_submitted' THEN 1 ELSE 0 END) AS own_ticket
-  FROM sets f
-  JOIN suggestion_set m ON m.intent_id = f.intent_id
-  JOIN event e ON e.query_id = m.id
-  WHERE e.ts_epoch <= f.created_epoch + :window
-  GROUP BY f.id
-),
-classified AS MATERIALIZED (
-  SELECT f.id, f.channel, f.created_day, f.result_count, f.label,
-    COALESCE(g.clicked, 0) AS clicked, COALESCE(g.helpful, 0) AS helpful, COALESCE(g.not_helpful, 0) AS not_helpful,
-    CASE
-      WHEN COALESCE(g.own_ticket, 0) = 1 OR EXISTS (
-        SELECT 1 FROM event t WHERE f.client_id IS NOT NULL AND t.client_id = f.client_id
-          AND t.action = 'ticket_submitted'
-          AND t.ts_epoch >= f.created_epoch AND t.ts_epoch <= f.created_epoch + :window)
-        THEN 'not_deflected'
-      WHEN f.result_count = 0 THEN 'not_shown'
-      WHEN f.created_epoch + :window > :now THEN 'pending'
-      WHEN COALESCE(g.explicit_signal, 0) = 1 THEN 'explicit'
-      WHEN f.channel = 'form' AND (COALESCE(g.clicked, 0) = 1 OR COALESCE(g.helpful, 0) = 1) THEN 'implicit'
-      ELSE 'none'
-    END AS outcome,
-    f.client_id, f.created_epoch
-  FROM sets f LEFT JOIN signals g ON g.id = f.id
-),
-judged AS MATERIALIZED (
-  SELECT c.*,
-    CASE WHEN c.outcome IN ('explicit', 'implicit') AND EXISTS (
-      SELECT 1 FROM event t
-      JOIN suggested_article later ON later.query_id = t.query_id AND later.position = 1
-      JOIN suggested_article first_shown ON first_shown.query_id = c.id AND first_shown.position = 1
-      WHERE c.client_id IS NOT NULL AND t.client_id = c.client_id AND t.action = 'ticket_submitted'
-        AND later.article_id = first_shown.article_id
-        AND t.ts_epoch > c.created_epoch + :window AND t.ts_epoch <= c.created_epoch + :recontact)
-    THEN 1 ELSE 0 END AS recontacted
-  FROM classified c
 )
 """
 

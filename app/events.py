@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.privacy import pseudonymous_client_id
+from app.rollup import apply_event
 
 ACTIONS = ("impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned")
 ARTICLE_ACTIONS = ("click", "helpful", "not_helpful")
@@ -83,7 +84,12 @@ def idempotency_key_for(event: EventIn) -> str:
 
 
 def record_events(
-    session: Session, *, events: Sequence[EventIn], title_of: Callable[[str], str | None] = lambda _article_id: None
+    session: Session,
+    *,
+    events: Sequence[EventIn],
+    title_of: Callable[[str], str | None] = lambda _article_id: None,
+    window_seconds: float = 24 * 3600,
+    recontact_seconds: float = 7 * 86400,
 ) -> EventReceipt:
     """Validate the whole batch, then store the events not seen before; returns per-event statuses."""
     query_ids = {event.query_id for event in events}
@@ -108,16 +114,27 @@ def record_events(
             continue
         seen.add(key)
         suggestion_set = sets[event.query_id]
+        client_id = pseudonymous_client_id(event.client_id) or ""
+        ts = _event_time(event.ts, created=suggestion_set.created_epoch, now=now)
         session.add(
             Event(
                 query_id=event.query_id,
-                client_id=pseudonymous_client_id(event.client_id) or "",
+                client_id=client_id,
                 action=event.action,
                 article_id=event.article_id,
                 position=event.position,
-                ts_epoch=_event_time(event.ts, created=suggestion_set.created_epoch, now=now),
+                ts_epoch=ts,
                 idempotency_key=key,
             )
+        )
+        apply_event(
+            session,
+            suggestion_set=suggestion_set,
+            client_id=client_id,
+            action=event.action,
+            ts=ts,
+            window=window_seconds,
+            recontact=recontact_seconds,
         )
         receipt.statuses.append("accepted")
     try:
@@ -125,7 +142,13 @@ def record_events(
     except IntegrityError:
         # A concurrent retry of the same batch won the race: everything it stored is a duplicate here.
         session.rollback()
-        return record_events(session, events=events, title_of=title_of)
+        return record_events(
+            session,
+            events=events,
+            title_of=title_of,
+            window_seconds=window_seconds,
+            recontact_seconds=recontact_seconds,
+        )
     ticket = next((e for e in events if e.action == "ticket_submitted"), None)
     if ticket is not None:
         receipt.handoff = handoff_summary(session, query_id=ticket.query_id, title_of=title_of)

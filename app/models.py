@@ -35,6 +35,15 @@ class SuggestionSet(SQLModel, table=True):
     superseded: bool = Field(default=False, description="a later keystroke of the same search intent replaced it")
     # The question's embedding (float16), kept so gap topics need no re-embedding; purged with the text.
     vector: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Deflection rollup (app/rollup.py): what followed this set within the attribution window, kept up to date
+    # as events arrive, so a report is one scan of this table instead of a join over every event.
+    first_article: str | None = Field(default=None, max_length=200)
+    clicked: bool = False
+    explicit: bool = Field(default=False, description="solved, or helpful on a shown article")
+    helpful: bool = False
+    not_helpful: bool = False
+    ticketed: bool = Field(default=False, description="the client submitted a ticket within the window")
+    recontacted: bool = Field(default=False, description="a later ticket from the client on the same first article")
 
 
 class SuggestedArticle(SQLModel, table=True):

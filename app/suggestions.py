@@ -166,8 +166,8 @@ def is_edit_chain(previous: str, current: str) -> bool:
 
 def _continue_search_intent(
     session: Session, *, client_id: str, channel: str, text: str, now: float, window: float
-) -> str | None:
-    """The intent this keystroke continues, marking the set it replaces as superseded; None for a new intent.
+) -> SuggestionSet | None:
+    """The set this keystroke continues (now marked superseded), or None when it starts a new intent.
 
     As-you-type calls from one client on one edit chain are one search intent: only its last query counts.
     """
@@ -186,7 +186,7 @@ def _continue_search_intent(
     if previous is None or previous.text is None or not is_edit_chain(previous.text, text):
         return None
     session.execute(update(SuggestionSet).where(col(SuggestionSet.id) == previous.id).values(superseded=True))
-    return previous.intent_id or previous.id
+    return previous
 
 
 def _record(
@@ -207,18 +207,20 @@ def _record(
     # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
     stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id
+    # What already followed earlier keystrokes of this intent (a click, say) carries over to this set.
+    inherited = dict.fromkeys(("clicked", "explicit", "helpful", "not_helpful", "ticketed", "recontacted"), False)
     if client_id is not None and not request.composing:
-        intent_id = (
-            _continue_search_intent(
-                session,
-                client_id=client_id,
-                channel=request.channel,
-                text=stored_text,
-                now=now,
-                window=policy.intent_window_seconds,
-            )
-            or query_id
+        previous = _continue_search_intent(
+            session,
+            client_id=client_id,
+            channel=request.channel,
+            text=stored_text,
+            now=now,
+            window=policy.intent_window_seconds,
         )
+        if previous is not None:
+            intent_id = previous.intent_id or previous.id
+            inherited = {flag: bool(getattr(previous, flag)) for flag in inherited}
     # Core inserts, not ORM objects: this runs on every keystroke, and the unit of work costs more than the SQL.
     session.execute(
         insert(SuggestionSet).values(
@@ -238,6 +240,8 @@ def _record(
             intent_id=intent_id,
             superseded=False,
             vector=vector,
+            first_article=hits[0][0].article.id if hits else None,
+            **inherited,
         )
     )
     if hits:

@@ -54,3 +54,10 @@ def test_report_gaps_on_an_empty_database_prints_an_empty_report() -> None:
         json.loads(result.output.split("\n", 1)[1] if result.output.startswith("no index") else result.output)["topics"]
         == []
     )
+
+
+@pytest.mark.usefixtures("env")
+def test_rebuild_rollup_runs_on_the_configured_database() -> None:
+    result = CliRunner().invoke(cli, ["rebuild-rollup", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import LiveIndexDep, PublicAccess, SessionDep
+from app.deps import LiveIndexDep, PublicAccess, SessionDep, SettingsDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
 from app.schemas import EventBody, EventResult, EventsResponse, HandoffPublic
@@ -13,7 +13,9 @@ router = APIRouter(prefix="/v1", tags=["events"], dependencies=[PublicAccess])
 
 
 @router.post("/events", response_model=EventsResponse)
-def create_events(body: EventBody | list[EventBody], session: SessionDep, live_index: LiveIndexDep) -> EventsResponse:
+def create_events(
+    body: EventBody | list[EventBody], session: SessionDep, live_index: LiveIndexDep, settings: SettingsDep
+) -> EventsResponse:
     """Report one event or a batch against suggestion sets' `query_id`s.
 
     A batch is all or nothing: an unknown `query_id` is a 404 and an event that contradicts its
@@ -28,7 +30,13 @@ def create_events(body: EventBody | list[EventBody], session: SessionDep, live_i
         article = current.build.articles.get(article_id) if current else None
         return article.title if article else None
 
-    receipt = record_events(session, events=[EventIn(**event.model_dump()) for event in events], title_of=title_of)
+    receipt = record_events(
+        session,
+        events=[EventIn(**event.model_dump()) for event in events],
+        title_of=title_of,
+        window_seconds=settings.attribution_window_hours * 3600,
+        recontact_seconds=settings.recontact_days * 86400,
+    )
     for event, status in zip(events, receipt.statuses, strict=True):
         if status == "accepted":
             EVENTS.labels(event.action).inc()

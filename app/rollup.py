@@ -1,0 +1,104 @@
+"""The deflection rollup: per suggestion set, what followed it within the attribution window W.
+
+Kept up to date as events are stored (`apply_event`), so reports scan suggestion sets only. The
+rules mirror PRODUCT.md, for each set s of client c and its search intent:
+- an action on any set of the intent within W after s counts for s (clicked, explicit, helpful, ...);
+- a ticket from c within W after s marks s ticketed (not deflected);
+- a ticket from c later than W but within R after s, on a set showing the same first article, marks s recontacted.
+W and R apply as events arrive; after changing them, `rebuild` recomputes every flag from the stored events.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text, update
+from sqlmodel import Session, col
+
+from app.models import SuggestionSet
+
+ACTION_FLAGS = {
+    "click": {"clicked": True},
+    "helpful": {"helpful": True, "explicit": True},
+    "solved": {"explicit": True},
+    "not_helpful": {"not_helpful": True},
+    "ticket_submitted": {"ticketed": True},
+}
+
+
+def apply_event(
+    session: Session,
+    *,
+    suggestion_set: SuggestionSet,
+    client_id: str,
+    action: str,
+    ts: float,
+    window: float,
+    recontact: float,
+) -> None:
+    """Update the flags of every set this event speaks for (in the caller's transaction)."""
+    flags = ACTION_FLAGS.get(action)
+    if flags is None:
+        return
+    intent = suggestion_set.intent_id or suggestion_set.id
+    session.execute(
+        update(SuggestionSet)
+        .where(col(SuggestionSet.intent_id) == intent, col(SuggestionSet.created_epoch) >= ts - window)
+        .values(**flags)
+    )
+    if action != "ticket_submitted" or not client_id:
+        return
+    session.execute(
+        update(SuggestionSet)
+        .where(
+            col(SuggestionSet.client_id) == client_id,
+            col(SuggestionSet.created_epoch) >= ts - window,
+            col(SuggestionSet.created_epoch) <= ts,
+        )
+        .values(ticketed=True)
+    )
+    if suggestion_set.first_article is not None:
+        session.execute(
+            update(SuggestionSet)
+            .where(
+                col(SuggestionSet.client_id) == client_id,
+                col(SuggestionSet.first_article) == suggestion_set.first_article,
+                col(SuggestionSet.created_epoch) >= ts - recontact,
+                col(SuggestionSet.created_epoch) < ts - window,
+            )
+            .values(recontacted=True)
+        )
+
+
+_REBUILD = [
+    """UPDATE suggestion_set SET
+         clicked = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+                           WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'click'
+                             AND e.ts_epoch <= suggestion_set.created_epoch + :window),
+         explicit = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+                            WHERE m.intent_id = suggestion_set.intent_id AND e.action IN ('solved', 'helpful')
+                              AND e.ts_epoch <= suggestion_set.created_epoch + :window),
+         helpful = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+                           WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'helpful'
+                             AND e.ts_epoch <= suggestion_set.created_epoch + :window),
+         not_helpful = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+                               WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'not_helpful'
+                                 AND e.ts_epoch <= suggestion_set.created_epoch + :window),
+         ticketed = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+                            WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'ticket_submitted'
+                              AND e.ts_epoch <= suggestion_set.created_epoch + :window)
+                 OR EXISTS (SELECT 1 FROM event t WHERE t.client_id = suggestion_set.client_id
+                              AND t.action = 'ticket_submitted' AND t.ts_epoch >= suggestion_set.created_epoch
+                              AND t.ts_epoch <= suggestion_set.created_epoch + :window),
+         recontacted = EXISTS (SELECT 1 FROM event t JOIN suggestion_set later ON later.id = t.query_id
+                               WHERE t.client_id = suggestion_set.client_id AND t.action = 'ticket_submitted'
+                                 AND later.first_article = suggestion_set.first_article
+                                 AND t.ts_epoch > suggestion_set.created_epoch + :window
+                                 AND t.ts_epoch <= suggestion_set.created_epoch + :recontact)
+       WHERE created_epoch >= :since""",
+]
+
+
+def rebuild(session: Session, *, window: float, recontact: float, since: float = 0.0) -> None:
+    """Recompute every flag from the stored events (after a change of W or R, or a bulk import)."""
+    for statement in _REBUILD:
+        session.execute(text(statement), {"window": window, "recontact": recontact, "since": since})
+    session.commit()
