@@ -29,7 +29,7 @@ from app.privacy import Redactor
 from app.rate_limit import RateLimited, RateLimiter
 from app.report_cache import ReportCache
 from app.retention import purge_expired_questions
-from app.routers import events, gaps, health, metrics, reports, suggest
+from app.routers import events, gaps, health, metrics, pages, reports, suggest
 from app.settings import Settings
 from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
 from indexer.analysis import Analyzer
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(events.router)
     app.include_router(reports.router)
     app.include_router(gaps.router)
+    app.include_router(pages.router)
     return app
 
 

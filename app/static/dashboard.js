@@ -1,0 +1,294 @@
+/* Deflect dashboard: the deflection and gap reports for the content team, read with a secret key.
+ * Everything from the API is written with textContent; nothing from it is parsed as HTML. */
+(() => {
+  "use strict";
+  const STORE = "deflect_secret_key";
+  const $ = (id) => document.getElementById(id);
+  const charts = {};
+  const tables = {};
+  const COLORS = { explicit: "#1a7f37", implicit: "#6fdd8b", not: "#cf222e", pending: "#afb8c1", ctr: "#0969da" };
+
+  class KeyRefused extends Error {}
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+  const pct = (value) => (value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)}%`);
+  const day = (date) => date.toISOString().slice(0, 10);
+  const key = () => sessionStorage.getItem(STORE) || "";
+  const period = () => ({ from: $("from").value, to: $("to").value });
+
+  function say(message, isError) {
+    $("status").textContent = message;
+    $("status").classList.toggle("dash-error", Boolean(isError));
+  }
+
+  async function request(path, params) {
+    const response = await fetch(`${path}?${new URLSearchParams(params)}`, {
+      headers: { Authorization: `Bearer ${key()}` },
+      credentials: "omit",
+    });
+    if (response.status === 401 || response.status === 403) throw new KeyRefused("The key was refused.");
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message || `The server answered ${response.status}.`);
+    }
+    return response;
+  }
+  const json = async (path, params) => (await request(path, params)).json();
+
+  function save(blob, name) {
+    const link = el("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  // Spreadsheet-safe CSV, as the server writes it: a cell a spreadsheet would run as a formula is quoted.
+  function csv(rows) {
+    const cell = (value) => {
+      let text = value === null || value === undefined ? "" : String(value);
+      if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+      return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    return rows.map((row) => row.map(cell).join(",")).join("\r\n") + "\r\n";
+  }
+
+  const DOWNLOADS = {
+    days: () => ["/v1/reports/deflection", { group_by: "day" }, "deflection-by-day"],
+    channels: () => ["/v1/reports/deflection", { group_by: "channel" }, "deflection-by-channel"],
+    gaps: () => ["/v1/reports/gaps", {}, "gap-topics"],
+    failing: () => [
+      null,
+      [
+        ["article_id", "title", "shown", "ctr", "deflection_rate", "not_helpful"],
+        ...(tables.failing || []).map((a) => [a.article_id, a.title, a.shown, a.ctr, a.deflection_rate, a.not_helpful]),
+      ],
+      "articles-shown-but-failing",
+    ],
+    never: () => [null, [["article_id"], ...(tables.never || []).map((id) => [id])], "articles-never-shown"],
+  };
+
+  async function download(which) {
+    const [path, what, name] = DOWNLOADS[which]();
+    const { from, to } = period();
+    const filename = `${name}_${from}_${to}.csv`;
+    try {
+      if (path === null) save(new Blob([csv(what)], { type: "text/csv;charset=utf-8" }), filename);
+      else save(await (await request(path, Object.assign({ from, to, format: "csv" }, what))).blob(), filename);
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
+  function draw(id, config) {
+    if (charts[id]) charts[id].destroy();
+    if (!window.Chart) return say("The chart library did not load; figures are shown without charts.", true);
+    // No animation: the charts are read, not watched, and a screenshot shows them whole.
+    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false }, config.options);
+    charts[id] = new window.Chart($(id), config);
+  }
+  const percentAxis = { beginAtZero: true, suggestedMax: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } };
+
+  function drawDays(groups) {
+    const byDay = new Map(groups.map((g) => [g.key, g]));
+    const days = [];
+    const end = new Date(`${period().to}T00:00:00Z`);
+    for (let d = new Date(`${period().from}T00:00:00Z`); d <= end; d.setUTCDate(d.getUTCDate() + 1)) days.push(day(d));
+    const series = (field) => days.map((d) => (byDay.get(d) || {})[field] || 0);
+    // order 1: the bars are drawn beneath the rate line.
+    const bar = (label, field, color) => ({ label, data: series(field), backgroundColor: color, stack: "sets", order: 1 });
+    draw("chart-days", {
+      type: "bar",
+      data: {
+        labels: days.map((d) => d.slice(5)),
+        datasets: [
+          bar("Explicitly deflected", "explicit_deflected", COLORS.explicit),
+          bar("Implicitly deflected", "implicit_deflected", COLORS.implicit),
+          bar("Not deflected", "not_deflected", COLORS.not),
+          bar("Pending", "pending", COLORS.pending),
+          {
+            type: "line",
+            label: "Deflection rate",
+            data: days.map((d) => (byDay.has(d) ? byDay.get(d).deflection_rate : null)),
+            borderColor: COLORS.ctr,
+            backgroundColor: COLORS.ctr,
+            yAxisID: "rate",
+            spanGaps: true,
+          },
+        ],
+      },
+      options: {
+        scales: {
+          x: { stacked: true },
+          y: { stacked: true, beginAtZero: true, title: { display: true, text: "suggestion sets" } },
+          rate: Object.assign({ position: "right", grid: { drawOnChartArea: false } }, percentAxis),
+        },
+      },
+    });
+  }
+
+  function drawChannels(groups) {
+    const bar = (label, field, color) => ({ label, data: groups.map((g) => g[field]), backgroundColor: color });
+    draw("chart-channels", {
+      type: "bar",
+      data: {
+        labels: groups.map((g) => `${g.key} (${g.suggestion_sets})`),
+        datasets: [
+          bar("Explicit deflection", "explicit_deflection_rate", COLORS.explicit),
+          bar("Implicit deflection", "implicit_deflection_rate", COLORS.implicit),
+          bar("Net deflection", "net_deflection_rate", "#116329"),
+          bar("CTR", "ctr", COLORS.ctr),
+        ],
+      },
+      options: { scales: { y: percentAxis } },
+    });
+  }
+
+  function showTotals(totals) {
+    document.querySelectorAll("[data-kpi]").forEach((node) => {
+      node.textContent = pct(totals[node.dataset.kpi]);
+    });
+    const notes = {
+      explicit: `${totals.explicit_deflected} of ${totals.shown} shown`,
+      implicit: `${totals.implicit_deflected} of ${totals.shown} shown, ${totals.pending} pending`,
+      net: `${totals.net_deflected} not back within the re-contact window`,
+      ctr: `${totals.clicked} clicked of ${totals.shown} shown`,
+      no_result: `${totals.no_result} of ${totals.suggestion_sets} suggestion sets`,
+      low_confidence: `${totals.low_confidence} of ${totals.suggestion_sets} suggestion sets`,
+    };
+    document.querySelectorAll("[data-note]").forEach((node) => {
+      node.textContent = notes[node.dataset.note];
+    });
+  }
+
+  function row(cells) {
+    const tr = el("tr");
+    for (const cell of cells) {
+      const td = el("td");
+      td.append(cell instanceof Node ? cell : document.createTextNode(cell === null ? "–" : String(cell)));
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function emptyRow(tbody, columns, text) {
+    const td = el("td", text, "empty");
+    td.colSpan = columns;
+    tbody.appendChild(el("tr")).appendChild(td);
+  }
+
+  function trend(t) {
+    if (!t || !t.previous_volume) return el("span", "new", "trend trend-new");
+    const up = t.change > 0;
+    return el("span", `${up ? "▲" : t.change < 0 ? "▼" : "■"} ${pct(t.change)} (was ${t.previous_volume})`, up ? "trend trend-up" : "trend");
+  }
+
+  function showGaps(report) {
+    const tbody = $("gaps-table").tBodies[0];
+    tbody.textContent = "";
+    $("gaps-summary").textContent =
+      `${report.failing_inquiries} failing inquiries; ${report.clustered} of them fall into the topics below.`;
+    report.topics.forEach((topic, i) => {
+      const label = el("div");
+      label.append(el("strong", topic.label));
+      const locales = Object.entries(topic.locales || {}).map(([loc, n]) => `${loc} ${n}`).join(", ");
+      if (locales) label.append(el("div", locales, "muted"));
+      const missing = topic.verdict === "missing_article";
+      const verdict = el("span", missing ? "Missing article" : "Article fails", `badge ${missing ? "badge-missing" : "badge-fails"}`);
+      const closest = topic.closest_article || {};
+      const near = closest.article_id ? `${closest.article_id} (${Number(closest.similarity).toFixed(2)})` : "–";
+      const examples = el("ul", undefined, "examples");
+      (topic.examples || []).slice(0, 5).forEach((text) => examples.appendChild(el("li", text)));
+      const tr = row([String(i + 1), label, verdict, String(topic.volume), pct(topic.failure_rate), trend(topic.trend), near, examples]);
+      tr.className = "gap-topic";
+      tbody.appendChild(tr);
+    });
+    if (!report.topics.length) emptyRow(tbody, 8, "No topics of failing questions in this period.");
+
+    tables.failing = report.articles_shown_but_failing || [];
+    const failing = $("failing-table").tBodies[0];
+    failing.textContent = "";
+    for (const a of tables.failing) {
+      const name = el("div");
+      name.append(el("div", a.title || a.article_id), el("code", a.article_id, "muted"));
+      failing.appendChild(row([name, String(a.shown), pct(a.ctr), pct(a.deflection_rate), String(a.not_helpful)]));
+    }
+    if (!tables.failing.length) emptyRow(failing, 5, "No article is shown often and failing.");
+
+    tables.never = report.articles_never_shown || [];
+    const never = $("never-list");
+    never.textContent = "";
+    tables.never.forEach((id) => never.appendChild(el("li", undefined)).appendChild(el("code", id)));
+    if (!tables.never.length) never.appendChild(el("li", "Every public article was shown at least once.", "empty"));
+  }
+
+  async function load() {
+    if (!key()) return;
+    const { from, to } = period();
+    say("Loading…");
+    try {
+      const [days, channels, gaps] = await Promise.all([
+        json("/v1/reports/deflection", { from, to, group_by: "day" }),
+        json("/v1/reports/deflection", { from, to, group_by: "channel" }),
+        json("/v1/reports/gaps", { from, to }),
+      ]);
+      $("report").hidden = false;
+      showTotals(days.totals);
+      drawDays(days.groups);
+      drawChannels(channels.groups);
+      showGaps(gaps);
+      say(`${from} to ${to}: ${days.totals.suggestion_sets} suggestion sets.`);
+    } catch (error) {
+      if (error instanceof KeyRefused) {
+        sessionStorage.removeItem(STORE);
+        showKeyState();
+        $("report").hidden = true;
+      }
+      say(error.message, true);
+    }
+  }
+
+  function showKeyState() {
+    $("forget-key").hidden = !key();
+    $("key").placeholder = key() ? "key saved for this tab" : "sk_…";
+  }
+
+  function start() {
+    const today = new Date();
+    $("to").value = day(today);
+    $("from").value = day(new Date(today.getTime() - 29 * 86400000));
+    $("key-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(STORE, $("key").value.trim());
+      $("key").value = "";
+      showKeyState();
+      load();
+    });
+    $("forget-key").addEventListener("click", () => {
+      sessionStorage.removeItem(STORE);
+      showKeyState();
+      $("report").hidden = true;
+      say("The key is forgotten.");
+    });
+    $("range-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      if ($("from").value > $("to").value) return say("'From' must not be after 'To'.", true);
+      load();
+    });
+    document.querySelectorAll("[data-csv]").forEach((button) => {
+      button.addEventListener("click", () => download(button.dataset.csv));
+    });
+    showKeyState();
+    if (key()) load();
+    else say("Enter a secret key to see the reports.");
+  }
+
+  start();
+})();

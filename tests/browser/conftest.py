@@ -1,0 +1,160 @@
+"""Browser tests: the sample help center indexed with the real model, served by uvicorn, driven by headless Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from indexer.analysis import Analyzer
+from indexer.build import build_index
+from indexer.embedding import load_embedder
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+PUBLISHABLE_KEY, SECRET_KEY = "pk_test", "sk_test"
+# A 3.6-second attribution window, so seeded suggestion sets are decided (deflected or not) within a test.
+WINDOW_HOURS = 0.001
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database: Path
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """What the service stored, read straight from its SQLite file."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
+            return db.execute(sql, params).fetchall()
+
+    def wait_for_rows(self, sql: str, *params: Any, timeout: float = 10.0) -> list[tuple[Any, ...]]:
+        """Rows of the query once there are any (events arrive asynchronously from the page)."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.rows(sql, *params)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(urllib.error.URLError, ConnectionError):
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.25)
+    raise RuntimeError(f"the server was not ready within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`uvicorn app.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
+    root = tmp_path_factory.mktemp("browser")
+    index_dir = root / "index"
+    report = build_index(
+        content_dir=REPO / "content", index_dir=index_dir, embedder=load_embedder(), analyzer=Analyzer()
+    )
+    assert report.published and not report.problems
+    port = _free_port()
+    database = root / "d.db"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DEFLECT_DATABASE_URL": f"sqlite:///{database}",
+        "DEFLECT_INDEX_DIR": str(index_dir),
+        "DEFLECT_CONTENT_DIR": str(REPO / "content"),
+        "DEFLECT_INDEX_POLL_SECONDS": "0",
+        "DEFLECT_SECRET_KEYS": SECRET_KEY,
+        "DEFLECT_PUBLISHABLE_KEYS": PUBLISHABLE_KEY,
+        # Every request of the tests comes from 127.0.0.1; the per-client limit is not under test here.
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "100000",
+        "DEFLECT_ATTRIBUTION_WINDOW_HOURS": str(WINDOW_HOURS),
+    }
+    log = root / "server.log"
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"]
+    # cwd is the temporary directory, so a developer's .env never leaks into the test server.
+    with log.open("wb") as output:
+        process = subprocess.Popen([*command, "--port", str(port)], cwd=root, env=env, stdout=output, stderr=output)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(url, process, log)
+        yield Server(url=url, database=database)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (own localStorage and sessionStorage) whose page goes nowhere off this machine."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP", accept_downloads=True)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    # Article links point at the (fictional) public help center: answer them here instead.
+    tab.route(
+        "https://help.kumo-kintai.example/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>article</h1>"),
+    )
+    # Script errors and Content-Security-Policy refusals; a refused HTTP status is logged too, and is not one.
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    yield tab
+    context.close()
+    assert errors == [], "the page logged errors"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where the screenshots go (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,138 @@
+"""The dashboard in a real browser: charts, KPI tiles and the gap table from data seeded through the API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import CHROMIUM, PUBLISHABLE_KEY, SECRET_KEY, WINDOW_HOURS, Server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+]
+pytest.importorskip("playwright")
+
+UNANSWERED = "交通費の精算はできますか"
+# (question, locale, channel, what the customer did): explicit, implicit (a click on the form), and no deflection.
+ANSWERED = [
+    ("パスワードを忘れてログインできません", "ja", "form", "solved"),
+    ("I forgot my password", "en", "search", "solved"),
+    ("月次の締めを解除したい", "ja", "form", "click"),
+    ("How can I download an invoice?", "en", "search", "click"),
+]
+# Counts the canvas pixels a chart painted: a Chart instance that drew nothing paints none.
+PAINTED = """(id) => {
+    const chart = Chart.getChart(id);
+    if (!chart) return null;
+    const canvas = chart.canvas;
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+    const series = chart.data.datasets.map((d) => ({label: d.label, data: d.data}));
+    return {type: chart.config.type, series, labels: chart.data.labels, painted};
+}"""
+
+TILES = """() => Object.fromEntries(
+    [...document.querySelectorAll("[data-kpi]")].map((node) => [node.dataset.kpi, node.textContent])
+)"""
+
+
+def _ask(api: httpx.Client, text: str, locale: str, channel: str, client_id: str) -> dict[str, Any]:
+    response = api.post(
+        "/v1/suggest", json={"text": text, "locale": locale, "channel": channel, "client_id": client_id}
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _event(api: httpx.Client, answer: dict[str, Any], client_id: str, action: str, position: int | None = None) -> None:
+    event: dict[str, Any] = {"query_id": answer["query_id"], "client_id": client_id, "action": action}
+    if position is not None:
+        event |= {"article_id": answer["results"][position - 1]["article_id"], "position": position}
+    response = api.post("/v1/events", json=event)
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def seeded(server: Server) -> Server:
+    """Answered questions that were clicked or solved, and one question nothing answers, asked three times."""
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {PUBLISHABLE_KEY}"}) as api:
+        for i, (text, locale, channel, action) in enumerate(ANSWERED):
+            client_id = f"seed-answered-{i}"
+            answer = _ask(api, text, locale, channel, client_id)
+            assert answer["results"], text
+            _event(api, answer, client_id, "impression")
+            _event(api, answer, client_id, action, position=1)
+        for i in range(3):
+            client_id = f"seed-expenses-{i}"
+            answer = _ask(api, UNANSWERED, "ja", "form", client_id)
+            _event(api, answer, client_id, "ticket_submitted")
+    time.sleep(WINDOW_HOURS * 3600 + 0.5)  # until every seeded set is decided
+    return server
+
+
+def _totals(server: Server) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    response = httpx.get(f"{server.url}/v1/reports/deflection", headers=headers)
+    assert response.status_code == 200, response.text
+    totals: dict[str, Any] = response.json()["totals"]
+    return totals
+
+
+def _sign_in(page: Page, server: Server, key: str) -> None:
+    page.goto(f"{server.url}/dashboard")
+    page.fill("#key", key)
+    page.click("#key-form button[type=submit]")
+
+
+def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, seeded: Server, artifacts: Path) -> None:
+    _sign_in(page, seeded, SECRET_KEY)
+
+    topic = page.locator("#gaps-table tr.gap-topic", has_text=UNANSWERED)
+    topic.wait_for()
+    assert "Missing article" in topic.locator(".badge").inner_text()
+    assert topic.locator("td").nth(3).inner_text() == "3"  # volume
+    assert topic.locator(".examples li").all_inner_texts() == [UNANSWERED]  # distinct examples
+    days = page.evaluate(PAINTED, "chart-days")
+    channels = page.evaluate(PAINTED, "chart-channels")
+    assert days is not None and len(days["labels"]) == 30 and days["painted"] > 1000
+    assert channels is not None and channels["painted"] > 1000
+    assert [label.split(" ")[0] for label in channels["labels"]] == ["form", "search"]
+    # The page shows the server's figures: tiles and chart series against the report API itself.
+    totals = _totals(seeded)
+    assert totals["explicit_deflected"] >= 2 and totals["implicit_deflected"] >= 1
+    tiles = page.evaluate(TILES)
+    assert len(tiles) == 6
+    assert tiles == {name: f"{totals[name] * 100:.1f}%" for name in tiles}
+    by_label = {series["label"]: series["data"] for series in days["series"]}
+    assert sum(by_label["Explicitly deflected"]) == totals["explicit_deflected"]
+    assert sum(by_label["Implicitly deflected"]) == totals["implicit_deflected"]
+    assert sum(by_label["Not deflected"]) == totals["not_deflected"]
+    assert page.locator("#never-list li").count() > 10
+    assert page.evaluate("() => sessionStorage.getItem('deflect_secret_key')") == SECRET_KEY
+    assert page.evaluate("() => localStorage.length") == 0
+    page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("[data-csv=gaps]")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("rank,label,verdict,volume")
+    assert any(UNANSWERED in line for line in lines[1:])
+
+
+def test_dashboard_refuses_a_publishable_key(page: Page, seeded: Server) -> None:
+    _sign_in(page, seeded, PUBLISHABLE_KEY)
+
+    page.wait_for_selector("#status.dash-error")
+    assert page.inner_text("#status") == "The key was refused."
+    assert page.is_hidden("#report")
+    assert page.evaluate("() => sessionStorage.getItem('deflect_secret_key')") is None
