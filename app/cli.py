@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
+from app.logs import configure_logging
 from app.settings import Settings
 from indexer import store
 from indexer.analysis import Analyzer
@@ -96,12 +96,13 @@ def serve(
     import uvicorn
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     if store.current_build_id(settings.index_dir) is None:
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.content_dir}")
         run_index(settings)
     # A factory, so each worker process builds its own app (and loads its own model) at start-up.
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # log_config=None: uvicorn's loggers propagate to the JSON handler instead of installing their own.
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
 
 
 report_cli = typer.Typer(help="Reports for the content team, as JSON or CSV.", no_args_is_help=True)
@@ -206,6 +207,34 @@ def report_gaps(
         )
 
     _run_report(make, to_csv=gaps_csv, format=format, output=output)
+
+
+@cli.command("import")
+def import_content(
+    kind: Annotated[str, typer.Argument(help="markdown (a directory), csv (question,answer rows) or zendesk (JSON)")],
+    source: Annotated[Path, typer.Argument(help="the directory or file to import", exists=True)],
+    content: Annotated[Path | None, typer.Option("--content", help="content directory to write into")] = None,
+    locale: Annotated[str, typer.Option("--locale", help="locale of CSV rows without one")] = "ja",
+    category: Annotated[str, typer.Option("--category", help="category of CSV rows without one")] = "faq",
+) -> None:
+    """Import articles into the content directory as Markdown; then `deflect index` publishes them."""
+    from indexer.importers import ContentImportError, from_markdown_dir, from_qa_csv, from_zendesk, write_articles
+
+    readers = {
+        "markdown": from_markdown_dir,
+        "csv": lambda path: from_qa_csv(path, locale=locale, category=category),
+        "zendesk": from_zendesk,
+    }
+    if kind not in readers:
+        raise typer.BadParameter(f"kind must be one of {', '.join(readers)}")
+    target = content or Settings().content_dir
+    try:
+        articles = readers[kind](source)
+    except (ContentImportError, OSError) as exc:
+        typer.secho(f"nothing imported: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    written = write_articles(articles, target)
+    typer.echo(f"imported {len(written)} articles into {target}; run `deflect index` to publish them")
 
 
 @cli.command("rebuild-rollup")

@@ -78,6 +78,7 @@ WITH judged AS MATERIALIZED (
     CASE WHEN s.helpful THEN 1 ELSE 0 END AS helpful,
     CASE WHEN s.not_helpful THEN 1 ELSE 0 END AS not_helpful,
     CASE WHEN s.recontacted THEN 1 ELSE 0 END AS recontacted,
+    s.click_position,
     CASE
       WHEN s.ticketed THEN 'not_deflected'
       WHEN s.result_count = 0 THEN 'not_shown'
@@ -103,15 +104,8 @@ _SUMS = """
   SUM(CASE WHEN j.result_count = 0 THEN 1 ELSE 0 END) AS no_result,
   SUM(CASE WHEN j.label = 'low_confidence' THEN 1 ELSE 0 END) AS low_confidence,
   SUM(j.helpful) AS helpful,
-  SUM(j.not_helpful) AS not_helpful
-"""
-
-_CLICK_POSITION = """
-SELECT {key} AS key, AVG(e.position) AS average_click_position
-FROM event e JOIN suggestion_set s ON s.id = e.query_id
-WHERE s.composing = :no AND e.action = 'click' AND e.position IS NOT NULL
-  AND s.created_epoch >= :start AND s.created_epoch < :end {channel}
-{group}
+  SUM(j.not_helpful) AS not_helpful,
+  AVG({click_position}) AS average_click_position
 """
 
 
@@ -139,23 +133,21 @@ def deflection_report(
     channel_filter = "WHERE j.channel = :channel" if channel else ""
     if channel:
         params["channel"] = channel
-    totals_row = session.execute(
-        text(CLASSIFIED_SETS_SQL + f"SELECT {_SUMS} FROM judged j {channel_filter}"), params
-    ).one()
-    totals = _figures(dict(totals_row._mapping))
-    totals["average_click_position"] = _average_click(session, params, None, channel)
+    sums = _SUMS.format(click_position="j.click_position")
+    totals_row = session.execute(text(CLASSIFIED_SETS_SQL + f"SELECT {sums} FROM judged j {channel_filter}"), params)
+    totals = _figures(dict(totals_row.one()._mapping))
     groups: list[dict[str, Any]] = []
     if group_by is not None:
         key, join = _grouping(group_by)
+        # By article: the position of that article, in the sets where it was the one clicked first.
+        position = "CASE WHEN j.click_position = a.position THEN a.position END" if group_by == "article" else None
+        sums = _SUMS.format(click_position=position or "j.click_position")
         sql = (
             CLASSIFIED_SETS_SQL
-            + f"SELECT {key} AS key, {_SUMS} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
+            + f"SELECT {key} AS key, {sums} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
         )
-        positions = _average_click_positions(session, params, group_by, channel)
         for row in session.execute(text(sql), params):
-            figures = _figures({k: v for k, v in row._mapping.items() if k != "key"})
-            figures["average_click_position"] = positions.get(row.key)
-            groups.append({"key": row.key, **figures})
+            groups.append({"key": row.key, **_figures({k: v for k, v in row._mapping.items() if k != "key"})})
     return {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
@@ -188,28 +180,11 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
         "no_result_rate": _ratio(counts["no_result"], sets),
         "low_confidence_rate": _ratio(counts["low_confidence"], sets),
         "helpful_rate": _ratio(counts["helpful"], votes),
+        "average_click_position": round(float(row["average_click_position"]), 3)
+        if row.get("average_click_position") is not None
+        else None,
     }
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
-
-
-def _average_click(session: Session, params: dict[str, Any], group_by: str | None, channel: str | None) -> float | None:
-    return _average_click_positions(session, params, group_by, channel).get("all")
-
-
-def _average_click_positions(
-    session: Session, params: dict[str, Any], group_by: str | None, channel: str | None
-) -> dict[Any, float | None]:
-    key = {"day": "s.created_day", "channel": "s.channel", "article": "e.article_id"}.get(group_by or "")
-    sql = _CLICK_POSITION.format(
-        key=key or "'all'",
-        group=f"GROUP BY {key}" if key else "",
-        channel="AND s.channel = :channel" if channel else "",
-    )
-    return {
-        row.key: round(float(row.average_click_position), 3)
-        for row in session.execute(text(sql), params)
-        if row.average_click_position is not None
-    }

@@ -129,6 +129,7 @@ def record_events(
         )
         apply_event(
             session,
+            position=event.position,
             suggestion_set=suggestion_set,
             client_id=client_id,
             action=event.action,

@@ -10,6 +10,8 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.logs import REQUEST_ID
+
 REQUESTS = Counter("deflect_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram(
     "deflect_http_request_seconds",
@@ -60,12 +62,14 @@ class GuardMiddleware:
             await send(message)
 
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             status = 413
             await _send_error(send, 413, "body_too_large", f"request bodies are limited to {self.max_body_bytes} bytes")
         finally:
+            REQUEST_ID.reset(token)
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             REQUESTS.labels(path, scope["method"], str(status)).inc()

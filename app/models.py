@@ -39,6 +39,7 @@ class SuggestionSet(SQLModel, table=True):
     # as events arrive, so a report is one scan of this table instead of a join over every event.
     first_article: str | None = Field(default=None, max_length=200)
     clicked: bool = False
+    click_position: int | None = Field(default=None, description="position of the first article clicked")
     explicit: bool = Field(default=False, description="solved, or helpful on a shown article")
     helpful: bool = False
     not_helpful: bool = False
@@ -69,7 +70,8 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     query_id: str = Field(foreign_key="suggestion_set.id", index=True, max_length=32)
     client_id: str = Field(max_length=128, index=True)
-    action: str = Field(max_length=20, index=True)
+    # Not indexed on its own: seven values, and an index on it lures planners into scanning by action.
+    action: str = Field(max_length=20)
     article_id: str | None = Field(default=None, max_length=200)
     position: int | None = None
     ts_epoch: float = Field(index=True, description="when it happened (client clock, clamped), epoch seconds")

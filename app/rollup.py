@@ -10,7 +10,9 @@ W and R apply as events arrive; after changing them, `rebuild` recomputes every 
 
 from __future__ import annotations
 
-from sqlalchemy import text, update
+from typing import Any
+
+from sqlalchemy import case, text, update
 from sqlmodel import Session, col
 
 from app.models import SuggestionSet
@@ -33,11 +35,15 @@ def apply_event(
     ts: float,
     window: float,
     recontact: float,
+    position: int | None = None,
 ) -> None:
     """Update the flags of every set this event speaks for (in the caller's transaction)."""
-    flags = ACTION_FLAGS.get(action)
-    if flags is None:
+    flags: dict[str, Any] = dict(ACTION_FLAGS.get(action, {}))
+    if not flags:
         return
+    if action == "click" and position is not None:
+        current = col(SuggestionSet.click_position)
+        flags["click_position"] = case((current.is_(None) | (current > position), position), else_=current)
     intent = suggestion_set.intent_id or suggestion_set.id
     session.execute(
         update(SuggestionSet)
@@ -68,23 +74,23 @@ def apply_event(
         )
 
 
+def _intent_had(actions: str) -> str:
+    # Nested EXISTS so that planners go set -> its intent's sets -> their events, never event-by-action first.
+    return f"""EXISTS (SELECT 1 FROM suggestion_set m WHERE m.intent_id = suggestion_set.intent_id AND EXISTS (
+                 SELECT 1 FROM event e WHERE e.query_id = m.id AND e.action IN ({actions})
+                   AND e.ts_epoch <= suggestion_set.created_epoch + :window))"""
+
+
 _REBUILD = [
-    """UPDATE suggestion_set SET
-         clicked = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
+    f"""UPDATE suggestion_set SET
+         clicked = {_intent_had("'click'")},
+         click_position = (SELECT MIN(e.position) FROM suggestion_set m JOIN event e ON e.query_id = m.id
                            WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'click'
                              AND e.ts_epoch <= suggestion_set.created_epoch + :window),
-         explicit = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
-                            WHERE m.intent_id = suggestion_set.intent_id AND e.action IN ('solved', 'helpful')
-                              AND e.ts_epoch <= suggestion_set.created_epoch + :window),
-         helpful = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
-                           WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'helpful'
-                             AND e.ts_epoch <= suggestion_set.created_epoch + :window),
-         not_helpful = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
-                               WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'not_helpful'
-                                 AND e.ts_epoch <= suggestion_set.created_epoch + :window),
-         ticketed = EXISTS (SELECT 1 FROM suggestion_set m JOIN event e ON e.query_id = m.id
-                            WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'ticket_submitted'
-                              AND e.ts_epoch <= suggestion_set.created_epoch + :window)
+         explicit = {_intent_had("'solved', 'helpful'")},
+         helpful = {_intent_had("'helpful'")},
+         not_helpful = {_intent_had("'not_helpful'")},
+         ticketed = {_intent_had("'ticket_submitted'")}
                  OR EXISTS (SELECT 1 FROM event t WHERE t.client_id = suggestion_set.client_id
                               AND t.action = 'ticket_submitted' AND t.ts_epoch >= suggestion_set.created_epoch
                               AND t.ts_epoch <= suggestion_set.created_epoch + :window),

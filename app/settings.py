@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     index_dir: Path = Path("var/index")
     model: str = DEFAULT_MODEL
     morphological_analysis: bool = True
+    log_format: Literal["json", "text"] = "json"
     index_poll_seconds: float = Field(
         default=5.0, ge=0, description="how often to look for a newly published build; 0 = never"
     )

@@ -61,3 +61,20 @@ def test_rebuild_rollup_runs_on_the_configured_database() -> None:
     result = CliRunner().invoke(cli, ["rebuild-rollup", "--days", "30"])
     assert result.exit_code == 0, result.output
     assert "rebuilt" in result.output
+
+
+def test_import_csv_writes_articles_that_index(env: Path) -> None:
+    source = env / "faq.csv"
+    source.write_text("question,answer\n年末調整はできますか,できません。\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "csv", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 articles" in result.output
+    assert list((env / "content" / "ja").rglob("faq-*.md"))
+
+
+def test_import_of_a_broken_zendesk_file_imports_nothing(env: Path) -> None:
+    source = env / "zendesk.json"
+    source.write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "zendesk", str(source)])
+    assert result.exit_code == 1
+    assert "nothing imported" in result.output
