@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -147,14 +148,23 @@ def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed
     return timings
 
 
-def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: int, workdir: Path) -> dict[str, float]:
+def http_ingestion(
+    *, port: int, sets: int, events: int, clients: int, batch: int, workdir: Path, database_url: str | None = None
+) -> dict[str, Any]:
     """Events/s through POST /v1/events with `clients` concurrent clients against a real server."""
-    db = workdir / "ingest.db"
-    db.unlink(missing_ok=True)
+    if database_url is None:
+        db = workdir / "ingest.db"
+        db.unlink(missing_ok=True)
+        database_url = f"sqlite:///{db}"
+    else:
+        engine = make_engine(database_url)
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
     env = {
-        "DEFLECT_DATABASE_URL": f"sqlite:///{db}",
+        "DEFLECT_DATABASE_URL": database_url,
         "DEFLECT_INDEX_POLL_SECONDS": "0",
-        "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "10000000",
+        "DEFLECT_RATE_LIMIT_PER_KEY_PER_MINUTE": "10000000",
     }
     server = subprocess.Popen(
         [
@@ -216,6 +226,8 @@ def http_ingestion(*, port: int, sets: int, events: int, clients: int, batch: in
             thread.join()
         seconds = time.perf_counter() - t0
         return {
+            "database": database_url.split(":")[0],
+            "statuses_other_than_200": dict(Counter(errors)),
             "clients": clients,
             "batch": batch,
             "events": per_client * clients,
@@ -240,22 +252,32 @@ def main() -> None:
     parser.add_argument("--http-events", type=int, default=16_000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    parser.add_argument("--http-only", action="store_true", help="skip the bulk load and report timings")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    sqlite_path = args.workdir / "events_load.db"
-    sqlite_path.unlink(missing_ok=True)
-    results["sqlite"] = bulk_load(f"sqlite:///{sqlite_path}", sets=args.sets, events=args.events)
-    print("sqlite", results["sqlite"], flush=True)
-    if args.postgres:
-        results["postgresql"] = bulk_load(args.postgres, sets=args.sets, events=args.events)
-        print("postgresql", results["postgresql"], flush=True)
-    results["http"] = [
-        http_ingestion(port=args.port, sets=200, events=args.http_events, clients=8, batch=b, workdir=args.workdir)
-        for b in (1, 25)
-    ]
-    for row in results["http"]:
-        print("http", row, flush=True)
+    if not args.http_only:
+        sqlite_path = args.workdir / "events_load.db"
+        sqlite_path.unlink(missing_ok=True)
+        results["sqlite"] = bulk_load(f"sqlite:///{sqlite_path}", sets=args.sets, events=args.events)
+        print("sqlite", results["sqlite"], flush=True)
+        if args.postgres:
+            results["postgresql"] = bulk_load(args.postgres, sets=args.sets, events=args.events)
+            print("postgresql", results["postgresql"], flush=True)
+    results["http"] = []
+    for database_url in [None, args.postgres or None][: 2 if args.postgres else 1]:
+        for batch in (1, 25, 100):
+            row = http_ingestion(
+                port=args.port,
+                sets=200,
+                events=args.http_events,
+                clients=8,
+                batch=batch,
+                workdir=args.workdir,
+                database_url=database_url,
+            )
+            results["http"].append(row)
+            print("http", row, flush=True)
     write_json(Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-events-load.json", results)
 
 
