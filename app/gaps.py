@@ -10,6 +10,7 @@ Errors: `GapReportError` is the base.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 import unicodedata
@@ -350,3 +351,40 @@ def gap_report(
 def _title(index: SearchIndex | None, article_id: str) -> str | None:
     article = index.build.articles.get(article_id) if index else None
     return article.title if article else None
+
+
+_UNANSWERED = """
+SELECT s.text, s.label, COUNT(*) AS asked, MAX(s.created_epoch) AS last_epoch
+FROM suggestion_set s
+WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
+  AND s.text IS NOT NULL AND s.label IN ('no_answer', 'low_confidence') {label_filter}
+GROUP BY s.text, s.label
+ORDER BY asked DESC, last_epoch DESC
+LIMIT :limit
+"""
+
+
+def unanswered_questions(
+    session: Session, *, period: Period, label: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """No-answer and low-confidence questions of the period (redacted as stored), most asked first."""
+    params: dict[str, Any] = {
+        "start": period.start.timestamp(),
+        "end": period.end.timestamp(),
+        "no": False,
+        "limit": limit,
+    }
+    label_filter = ""
+    if label is not None:
+        label_filter = "AND s.label = :label"
+        params["label"] = label
+    rows = session.execute(text(_UNANSWERED.format(label_filter=label_filter)), params)
+    return [
+        {
+            "text": row.text,
+            "label": row.label,
+            "asked": int(row.asked),
+            "last_seen": dt.datetime.fromtimestamp(float(row.last_epoch), dt.UTC).isoformat(timespec="seconds"),
+        }
+        for row in rows
+    ]

@@ -63,3 +63,12 @@ def gaps_csv(report: dict[str, Any]) -> str:
             ]
         )
     return output.getvalue()
+
+
+def rows_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return output.getvalue()

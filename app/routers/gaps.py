@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app.deflection import Period
 from app.deps import FromDate, GapCacheDep, LiveIndexDep, SecretAccess, SessionDep, SettingsDep, ToDate
-from app.gaps import GapSettings, gap_report
-from app.report_formats import gaps_csv
+from app.gaps import GapSettings, gap_report, unanswered_questions
+from app.report_formats import gaps_csv, rows_csv
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
@@ -50,3 +50,24 @@ def read_gap_report(
             headers={"Content-Disposition": 'attachment; filename="gaps.csv"'},
         )
     return report
+
+
+@router.get("/questions", response_model=None)
+def read_unanswered_questions(
+    session: SessionDep,
+    from_: FromDate = None,
+    to: ToDate = None,
+    label: Literal["no_answer", "low_confidence"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """The questions that got no answer or only a low-confidence one, most asked first (redacted)."""
+    period = Period.of(from_, to)
+    questions = unanswered_questions(session, period=period, label=label, limit=limit)
+    if format == "csv":
+        return Response(
+            rows_csv(questions, ["text", "label", "asked", "last_seen"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
+        )
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "questions": questions}

@@ -64,6 +64,7 @@
     days: () => ["/v1/reports/deflection", { group_by: "day" }, "deflection-by-day"],
     channels: () => ["/v1/reports/deflection", { group_by: "channel" }, "deflection-by-channel"],
     gaps: () => ["/v1/reports/gaps", {}, "gap-topics"],
+    questions: () => ["/v1/reports/questions", {}, "unanswered-questions"],
     failing: () => [
       null,
       [
@@ -229,21 +230,36 @@
     if (!tables.never.length) never.appendChild(el("li", "Every public article was shown at least once.", "empty"));
   }
 
+  function showQuestions(report) {
+    const tbody = $("questions-table").tBodies[0];
+    tbody.textContent = "";
+    for (const q of report.questions) {
+      const label = q.label === "no_answer" ? "No answer" : "Low confidence";
+      const tr = row([q.text, el("span", label, `badge ${q.label === "no_answer" ? "badge-missing" : "badge-fails"}`),
+        String(q.asked), q.last_seen.replace("T", " ").slice(0, 16)]);
+      tr.className = "unanswered-question";
+      tbody.appendChild(tr);
+    }
+    if (!report.questions.length) emptyRow(tbody, 4, "Every question in this period got a confident answer.");
+  }
+
   async function load() {
     if (!key()) return;
     const { from, to } = period();
     say("Loading…");
     try {
-      const [days, channels, gaps] = await Promise.all([
+      const [days, channels, gaps, questions] = await Promise.all([
         json("/v1/reports/deflection", { from, to, group_by: "day" }),
         json("/v1/reports/deflection", { from, to, group_by: "channel" }),
         json("/v1/reports/gaps", { from, to }),
+        json("/v1/reports/questions", { from, to }),
       ]);
       $("report").hidden = false;
       showTotals(days.totals);
       drawDays(days.groups);
       drawChannels(channels.groups);
       showGaps(gaps);
+      showQuestions(questions);
       say(`${from} to ${to}: ${days.totals.suggestion_sets} suggestion sets.`);
     } catch (error) {
       if (error instanceof KeyRefused) {

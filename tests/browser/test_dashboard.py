@@ -102,6 +102,9 @@ def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, se
     assert "Missing article" in topic.locator(".badge").inner_text()
     assert topic.locator("td").nth(3).inner_text() == "3"  # volume
     assert topic.locator(".examples li").all_inner_texts() == [UNANSWERED]  # distinct examples
+    question = page.locator("#questions-table tr.unanswered-question", has_text=UNANSWERED)
+    assert question.locator("td").nth(2).inner_text() == "3"  # asked three times
+    assert "No answer" in question.locator(".badge").inner_text()
     days = page.evaluate(PAINTED, "chart-days")
     channels = page.evaluate(PAINTED, "chart-channels")
     assert days is not None and len(days["labels"]) == 30 and days["painted"] > 1000

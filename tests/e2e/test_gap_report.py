@@ -109,3 +109,13 @@ def test_report_lists_articles_never_shown_in_the_period(client: TestClient) -> 
     assert "reset-password" not in report["articles_never_shown"]
     assert "scim-provisioning" in report["articles_never_shown"]
     assert "internal-sso-e2001-runbook" not in report["articles_never_shown"]
+
+
+def test_unanswered_questions_list_the_no_answer_ones_most_asked_first(client: TestClient) -> None:
+    response = client.get("/v1/reports/questions", params={"label": "no_answer"})
+    assert response.status_code == 200
+    questions = response.json()["questions"]
+    assert questions and all(q["label"] == "no_answer" for q in questions)
+    assert "交通費の精算はできますか" in {q["text"] for q in questions}
+    csv = client.get("/v1/reports/questions", params={"format": "csv"})
+    assert csv.text.startswith("text,label,asked,last_seen")
