@@ -20,6 +20,8 @@
   const day = (date) => date.toISOString().slice(0, 10);
   const key = () => sessionStorage.getItem(STORE) || "";
   const period = () => ({ from: $("from").value, to: $("to").value });
+  // Deflection over time for one channel, or all: the channel chart always compares them side by side.
+  const channelFilter = () => ($("channel").value ? { channel: $("channel").value } : {});
 
   function say(message, isError) {
     $("status").textContent = message;
@@ -61,7 +63,7 @@
   }
 
   const DOWNLOADS = {
-    days: () => ["/v1/reports/deflection", { group_by: "day" }, "deflection-by-day"],
+    days: () => ["/v1/reports/deflection", Object.assign({ group_by: "day" }, channelFilter()), "deflection-by-day"],
     channels: () => ["/v1/reports/deflection", { group_by: "channel" }, "deflection-by-channel"],
     gaps: () => ["/v1/reports/gaps", {}, "gap-topics"],
     questions: () => ["/v1/reports/questions", {}, "unanswered-questions"],
@@ -249,7 +251,7 @@
     say("Loading…");
     try {
       const [days, channels, gaps, questions] = await Promise.all([
-        json("/v1/reports/deflection", { from, to, group_by: "day" }),
+        json("/v1/reports/deflection", Object.assign({ from, to, group_by: "day" }, channelFilter())),
         json("/v1/reports/deflection", { from, to, group_by: "channel" }),
         json("/v1/reports/gaps", { from, to }),
         json("/v1/reports/questions", { from, to }),

@@ -80,9 +80,9 @@ def seeded(server: Server) -> Server:
     return server
 
 
-def _totals(server: Server) -> dict[str, Any]:
+def _totals(server: Server, **params: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {SECRET_KEY}"}
-    response = httpx.get(f"{server.url}/v1/reports/deflection", headers=headers)
+    response = httpx.get(f"{server.url}/v1/reports/deflection", headers=headers, params=params)
     assert response.status_code == 200, response.text
     totals: dict[str, Any] = response.json()["totals"]
     return totals
@@ -130,6 +130,22 @@ def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, se
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("rank,label,verdict,volume")
     assert any(UNANSWERED in line for line in lines[1:])
+
+    # Deflection over time for one channel: the day chart follows the channel selector.
+    form_totals = _totals(seeded, channel="form")
+    assert form_totals["suggestion_sets"] < totals["suggestion_sets"]
+    page.select_option("#channel", "form")
+    page.click("#range-form button[type=submit]")
+    expected = form_totals["explicit_deflected"] + form_totals["implicit_deflected"] + form_totals["not_deflected"]
+    for _ in range(50):
+        days = page.evaluate(PAINTED, "chart-days")
+        by_label = {series["label"]: series["data"] for series in days["series"]}
+        shown = sum(by_label["Explicitly deflected"]) + sum(by_label["Implicitly deflected"])
+        if shown + sum(by_label["Not deflected"]) == expected:
+            break
+        page.wait_for_timeout(100)
+    assert sum(by_label["Implicitly deflected"]) == form_totals["implicit_deflected"]
+    assert shown + sum(by_label["Not deflected"]) == expected
 
 
 def test_dashboard_refuses_a_publishable_key(page: Page, seeded: Server) -> None:
