@@ -9,15 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
-from app.calibration import Calibration
 from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
-from app.privacy import Redactor
 from app.rate_limit import RateLimiter
 from app.report_cache import ReportCache
 from app.settings import Settings
-from app.suggestions import SuggestPolicy
-from indexer.embedding import Embedder
+from app.suggestions import Suggester
 
 
 def get_settings(request: Request) -> Settings:
@@ -35,24 +32,9 @@ def get_live_index(request: Request) -> LiveIndex:
     return live
 
 
-def get_embedder(request: Request) -> Embedder:
-    embedder: Embedder = request.state.embedder
-    return embedder
-
-
-def get_calibration(request: Request) -> Calibration:
-    calibration: Calibration = request.state.calibration
-    return calibration
-
-
-def get_redactor(request: Request) -> Redactor:
-    redactor: Redactor = request.state.redactor
-    return redactor
-
-
-def get_policy(request: Request) -> SuggestPolicy:
-    policy: SuggestPolicy = request.state.suggest_policy
-    return policy
+def get_suggester(request: Request) -> Suggester:
+    suggester: Suggester = request.state.suggester
+    return suggester
 
 
 def get_gap_cache(request: Request) -> ReportCache:
@@ -64,10 +46,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
-EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
-CalibrationDep = Annotated[Calibration, Depends(get_calibration)]
-RedactorDep = Annotated[Redactor, Depends(get_redactor)]
-PolicyDep = Annotated[SuggestPolicy, Depends(get_policy)]
+SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
 
 
 class AccessError(Exception):

@@ -31,7 +31,7 @@ from app.report_cache import ReportCache
 from app.retention import purge_expired_questions
 from app.routers import events, gaps, health, metrics, pages, reports, suggest
 from app.settings import Settings
-from app.suggestions import IndexUnavailableError, InvalidQueryError, SuggestError, SuggestPolicy
+from app.suggestions import IndexUnavailableError, InvalidQueryError, Suggester, SuggestError, SuggestPolicy
 from indexer.analysis import Analyzer
 from indexer.embedding import Embedder, load_embedder
 
@@ -59,21 +59,23 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = {
             "settings": settings,
             "engine": engine,
-            "embedder": model,
             "live_index": live_index,
-            "calibration": calibration_for(model.name, load_calibrations()),
-            "redactor": Redactor(settings.redact_patterns),
+            "suggester": Suggester(
+                embedder=model,
+                calibration=calibration_for(model.name, load_calibrations()),
+                redactor=Redactor(settings.redact_patterns),
+                policy=SuggestPolicy(
+                    tuple(settings.locales),
+                    settings.min_query_chars,
+                    settings.max_query_chars,
+                    thresholds,
+                    settings.intent_window_seconds,
+                ),
+            ),
             "rate_limiter": RateLimiter(
                 per_client=settings.rate_limit_per_minute, per_key=settings.rate_limit_per_key_per_minute
             ),
             "gap_cache": ReportCache(),
-            "suggest_policy": SuggestPolicy(
-                tuple(settings.locales),
-                settings.min_query_chars,
-                settings.max_query_chars,
-                thresholds,
-                settings.intent_window_seconds,
-            ),
         }
         tasks = [
             asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),

@@ -97,17 +97,26 @@ def check_query(text: str, *, locale: str | None, policy: SuggestPolicy) -> str:
     return normalised
 
 
+@dataclass(frozen=True)
+class Suggester:
+    """What answering a question needs besides the question: made once at start-up."""
+
+    embedder: Embedder
+    calibration: Calibration
+    redactor: Redactor
+    policy: SuggestPolicy
+
+
 def suggest(
-    session: Session,
-    *,
-    index: SearchIndex | None,
-    embedder: Embedder,
-    calibration: Calibration,
-    redactor: Redactor,
-    policy: SuggestPolicy,
-    request: SuggestRequest,
+    session: Session, *, index: SearchIndex | None, suggester: Suggester, request: SuggestRequest
 ) -> SuggestionResult:
     """Search for the question, label the outcome, and store the suggestion set (redacted)."""
+    embedder, calibration, redactor, policy = (
+        suggester.embedder,
+        suggester.calibration,
+        suggester.redactor,
+        suggester.policy,
+    )
     text = check_query(request.text, locale=request.locale, policy=policy)
     if index is None:
         raise IndexUnavailableError("no search index is loaded")

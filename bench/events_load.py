@@ -12,8 +12,6 @@ import argparse
 import datetime as dt
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,6 +29,7 @@ from app.deflection import Period, deflection_report
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.rollup import rebuild
 from bench.run import write_json
+from bench.server import served
 
 ARTICLES = [f"article-{i:03d}" for i in range(300)]
 ACTIONS = [
@@ -166,31 +165,7 @@ def http_ingestion(
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "10000000",
         "DEFLECT_RATE_LIMIT_PER_KEY_PER_MINUTE": "10000000",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**__import__("os").environ, **env},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("the server did not become ready")
+    with served(env, port=port) as base:
         with httpx.Client(base_url=base, timeout=30) as setup:
             query_ids = [
                 setup.post("/v1/suggest", json={"text": "パスワードを忘れた", "client_id": f"c{i}"}).json()["query_id"]
@@ -235,9 +210,6 @@ def http_ingestion(
             "events_per_second": round(per_client * clients / seconds, 1),
             "errors": len(errors),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

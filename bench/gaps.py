@@ -28,7 +28,7 @@ from app.events import EventIn, record_events
 from app.gaps import GapSettings, Inquiry, build_topics, gap_report
 from app.privacy import Redactor
 from app.search import SearchIndex
-from app.suggestions import SuggestPolicy, SuggestRequest, suggest
+from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
 from bench.datasets import Query, default_datasets_dir, load_dataset
 from bench.run import write_json
 from indexer import store
@@ -62,16 +62,14 @@ def run_split(
     create_tables(engine)
     policy = SuggestPolicy(("ja", "en"), 2, 2000, {"default": (0.5, 0.2)})
     calibration = calibration_for(embedder.name, load_calibrations())
+    suggester = Suggester(embedder=embedder, calibration=calibration, redactor=Redactor(), policy=policy)
     ids: dict[str, Query] = {}
     with Session(engine) as session:
         for n, query in enumerate(tqdm(queries, desc=f"{name}/{split}: suggest", leave=False)):
             result = suggest(
                 session,
                 index=index,
-                embedder=embedder,
-                calibration=calibration,
-                redactor=Redactor(),
-                policy=policy,
+                suggester=suggester,
                 request=SuggestRequest(text=query.text, channel="form", client_id=f"client-{n}"),
             )
             ids[result.query_id] = query

@@ -8,10 +8,7 @@ query-encoding time in this same run, so the ratio shows what everything else co
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +18,7 @@ import httpx
 import numpy as np
 
 from bench.run import write_json
+from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
 from indexer.embedding import DEFAULT_MODEL, load_embedder
@@ -63,69 +61,40 @@ def main() -> None:
     build_seconds = time.perf_counter() - started
 
     env = {
-        **os.environ,
         "DEFLECT_DATABASE_URL": f"sqlite:///{work / 'deflect.db'}",
         "DEFLECT_INDEX_DIR": str(work / "index"),
         "DEFLECT_CONTENT_DIR": str(root / "content"),
         "DEFLECT_MODEL": args.model,
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--port",
-            str(args.port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=root,
-    )
     figures: dict[str, Any] = {
         "model": embedder.name,
         "index_build_seconds": round(build_seconds, 2),
         "articles": len(report.added),
         "passages_embedded": report.embedded_passages,
     }
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=30) as client:
-            for _ in range(240):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            for locale, questions in QUESTIONS.items():
-                for question in questions:  # warm-up
-                    client.post("/v1/suggest", json={"text": question, "locale": locale})
-                http_ms, encode_ms = [], []
-                for _ in range(args.rounds):
-                    for question in questions:
-                        t0 = time.perf_counter()
-                        response = client.post(
-                            "/v1/suggest", json={"text": question, "locale": locale, "channel": "form"}
-                        )
-                        http_ms.append((time.perf_counter() - t0) * 1000)
-                        assert response.status_code == 200, response.text
-                        t0 = time.perf_counter()
-                        embedder.embed_query(question)
-                        encode_ms.append((time.perf_counter() - t0) * 1000)
-                figures[locale] = {
-                    "requests": len(http_ms),
-                    "suggest_p50_ms": round(statistics.median(http_ms), 2),
-                    "suggest_p95_ms": round(float(np.percentile(http_ms, 95)), 2),
-                    "encode_p50_ms": round(statistics.median(encode_ms), 2),
-                    "ratio_p50": round(statistics.median(http_ms) / statistics.median(encode_ms), 2),
-                }
-                print(locale, figures[locale], flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with served(env, port=args.port, cwd=root) as base, httpx.Client(base_url=base, timeout=30) as client:
+        for locale, questions in QUESTIONS.items():
+            for question in questions:  # warm-up
+                client.post("/v1/suggest", json={"text": question, "locale": locale})
+            http_ms, encode_ms = [], []
+            for _ in range(args.rounds):
+                for question in questions:
+                    t0 = time.perf_counter()
+                    response = client.post("/v1/suggest", json={"text": question, "locale": locale, "channel": "form"})
+                    http_ms.append((time.perf_counter() - t0) * 1000)
+                    assert response.status_code == 200, response.text
+                    t0 = time.perf_counter()
+                    embedder.embed_query(question)
+                    encode_ms.append((time.perf_counter() - t0) * 1000)
+            figures[locale] = {
+                "requests": len(http_ms),
+                "suggest_p50_ms": round(statistics.median(http_ms), 2),
+                "suggest_p95_ms": round(float(np.percentile(http_ms, 95)), 2),
+                "encode_p50_ms": round(statistics.median(encode_ms), 2),
+                "ratio_p50": round(statistics.median(http_ms) / statistics.median(encode_ms), 2),
+            }
+            print(locale, figures[locale], flush=True)
     print(figures)
     write_json(root / "bench" / "results" / f"{time.strftime('%Y%m%dT%H%M%S')}-service-latency.json", figures)
 

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from app.deps import (
-    CalibrationDep,
-    EmbedderDep,
-    LiveIndexDep,
-    PolicyDep,
-    PublicAccess,
-    RedactorDep,
-    SessionDep,
-)
+from app.deps import LiveIndexDep, PublicAccess, SessionDep, SuggesterDep
 from app.metrics import SUGGESTIONS
 from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
 from app.search import SearchFilters
@@ -26,10 +18,7 @@ def suggest_articles(
     body: SuggestRequestBody,
     session: SessionDep,
     live_index: LiveIndexDep,
-    embedder: EmbedderDep,
-    calibration: CalibrationDep,
-    redactor: RedactorDep,
-    policy: PolicyDep,
+    suggester: SuggesterDep,
 ) -> SuggestResponse:
     """Suggest the help articles most likely to answer a question.
 
@@ -51,15 +40,7 @@ def suggest_articles(
         composing=body.composing,
         confident_only=body.confident_only,
     )
-    result = suggest(
-        session,
-        index=live_index.current,
-        embedder=embedder,
-        calibration=calibration,
-        redactor=redactor,
-        policy=policy,
-        request=request,
-    )
+    result = suggest(session, index=live_index.current, suggester=suggester, request=request)
     return _response(result, body.channel)
 
 
@@ -67,10 +48,7 @@ def suggest_articles(
 def suggest_articles_for_search_box(
     session: SessionDep,
     live_index: LiveIndexDep,
-    embedder: EmbedderDep,
-    calibration: CalibrationDep,
-    redactor: RedactorDep,
-    policy: PolicyDep,
+    suggester: SuggesterDep,
     q: str = Query(description="the text in the search box", max_length=100_000),
     locale: str | None = Query(default=None, max_length=16),
     channel: Channel = "search",
@@ -89,15 +67,7 @@ def suggest_articles_for_search_box(
         filters=SearchFilters(category=category),
         composing=composing,
     )
-    result = suggest(
-        session,
-        index=live_index.current,
-        embedder=embedder,
-        calibration=calibration,
-        redactor=redactor,
-        policy=policy,
-        request=request,
-    )
+    result = suggest(session, index=live_index.current, suggester=suggester, request=request)
     return _response(result, channel)
 
 
