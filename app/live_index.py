@@ -25,6 +25,7 @@ class LiveIndex:
         self.current: SearchIndex | None = None
         self.problem: str | None = None
         self._reload_lock = threading.Lock()
+        self._failed_build: str | None = None
 
     def load(self) -> None:
         """Load the live build; if it is missing or broken, keep (or find) the last good one and say why."""
@@ -33,6 +34,7 @@ class LiveIndex:
                 build = store.load_current(self.index_dir, expected_model=self.model)
             except store.StoreError as exc:
                 self.problem = str(exc)
+                self._failed_build = store.current_build_id(self.index_dir)
                 logger.error("index problem: %s", exc)
                 if self.current is None and not isinstance(exc, store.IndexNotFoundError):
                     fallback = store.load_last_good(self.index_dir, expected_model=self.model)
@@ -48,7 +50,8 @@ class LiveIndex:
         """Load a newly published build if CURRENT moved; True when the live build changed."""
         published = store.current_build_id(self.index_dir)
         current = self.current.build_id if self.current else None
-        if published is None or published == current:
+        # A broken build is tried once; the next publish gets a new id and is tried again.
+        if published is None or published in (current, self._failed_build):
             return False
         self.load()
         return self.current is not None and self.current.build_id != current

@@ -67,3 +67,20 @@ def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelat
         return search_articles(search_index, embedder=HashingEmbedder(), calibration=FALLBACK, text=text).confidence
 
     assert confidence("パスワードを忘れた場合の再設定方法") > confidence("明日の天気は晴れですか") + 0.3
+
+
+def test_live_index_keeps_the_good_build_when_a_broken_one_is_published(index_dir: Path, analyzer: Analyzer) -> None:
+    from app.live_index import LiveIndex
+
+    live = LiveIndex(index_dir, model=HashingEmbedder.name, analyzer=analyzer)
+    live.load()
+    good = live.current
+    assert good is not None and live.problem is None
+    broken = store.builds_dir(index_dir) / "29990101T000000000000Z-broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{}", encoding="utf-8")
+    (index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
+
+    assert live.refresh() is False
+    assert live.current is good and live.problem is not None
+    assert live.refresh() is False  # not retried until another build is published
