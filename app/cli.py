@@ -237,6 +237,19 @@ def import_content(
     typer.echo(f"imported {len(written)} articles into {target}; run `deflect index` to publish them")
 
 
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (the service also does this at start-up)."""
+    from app.db import make_engine
+    from app.db import migrate as upgrade
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    typer.echo("database schema is up to date")
+
+
 @cli.command("rebuild-rollup")
 def rebuild_rollup(
     days: Annotated[float | None, typer.Option("--days", help="only sets of the last N days; default all")] = None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -32,5 +34,32 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection: Any | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several workers or instances start at once: one migrates, the others wait, then find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
+        command.upgrade(alembic_config(connection), revision)
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop every Deflect table and the migration record (tests and benchmarks only)."""
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """The schema, by migration: the one path for SQLite and PostgreSQL alike."""
+    migrate(engine)

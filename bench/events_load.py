@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 from tqdm import tqdm
 
-from app.db import create_tables, make_engine
+from app.db import create_tables, make_engine, reset_schema
 from app.deflection import Period, deflection_report
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.rollup import rebuild
@@ -48,7 +48,7 @@ ACTIONS = [
 def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed: int = 5) -> dict[str, float]:
     """Fresh tables filled with synthetic traffic spread over `days`; returns load timings."""
     engine = make_engine(database_url)
-    SQLModel.metadata.drop_all(engine)
+    reset_schema(engine)
     create_tables(engine)
     rng = random.Random(seed)
     now = time.time()
@@ -157,7 +157,7 @@ def http_ingestion(
         database_url = f"sqlite:///{db}"
     else:
         engine = make_engine(database_url)
-        SQLModel.metadata.drop_all(engine)
+        reset_schema(engine)
         engine.dispose()
     env = {
         "DEFLECT_DATABASE_URL": database_url,

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
-from app.db import make_engine
+from app.db import make_engine, reset_schema
 from app.main import create_app
 from app.settings import Settings
 from indexer.analysis import Analyzer
@@ -51,11 +50,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if not POSTGRES_URL:
         pytest.skip("DEFLECT_TEST_DATABASE_URL is not set")
     engine = make_engine(POSTGRES_URL)
-    SQLModel.metadata.drop_all(engine)
+    reset_schema(engine)
     engine.dispose()
     yield POSTGRES_URL
     engine = make_engine(POSTGRES_URL)
-    SQLModel.metadata.drop_all(engine)
+    reset_schema(engine)
     engine.dispose()
 
 
