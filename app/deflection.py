@@ -26,6 +26,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 GROUPINGS = ("day", "channel", "article")
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
 _POSITION = ("click_position_sum", "click_positions")
 COUNTS = (
     "suggestion_sets",
@@ -65,10 +67,19 @@ class Period:
                 return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
             return dt.datetime.combine(value + dt.timedelta(days=1 if inclusive_end else 0), dt.time(), dt.UTC)
 
+        for value in (start, end):
+            if (
+                value is not None
+                and not EARLIEST.date() <= (value.date() if isinstance(value, dt.datetime) else value) < LATEST.date()
+            ):
+                raise InvalidPeriodError("dates must lie between 1970-01-01 and 2999-12-31")
         end_at = moment(end, inclusive_end=True) if end else dt.datetime.now(dt.UTC)
         start_at = moment(start) if start else end_at - dt.timedelta(days=days)
         if start_at >= end_at:
             raise InvalidPeriodError("'from' must be before 'to'")
+        # Times are stored as epoch seconds, and trends look back one more period of equal length.
+        if start_at < EARLIEST or end_at > LATEST or start_at - (end_at - start_at) < EARLIEST:
+            raise InvalidPeriodError("the period and the one before it must lie between 1970-01-01 and 2999-12-31")
         return cls(start_at, end_at)
 
 

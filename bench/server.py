@@ -14,7 +14,9 @@ import httpx
 
 
 @contextlib.contextmanager
-def served(env: dict[str, str], *, port: int, cwd: Path | None = None, ready_seconds: float = 120) -> Iterator[str]:
+def served(
+    env: dict[str, str], *, port: int, cwd: Path | None = None, ready_seconds: float = 120, log_level: str = "warning"
+) -> Iterator[str]:
     """Start `uvicorn app.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200."""
     command = [
         sys.executable,
@@ -25,7 +27,7 @@ def served(env: dict[str, str], *, port: int, cwd: Path | None = None, ready_sec
         "--port",
         str(port),
         "--log-level",
-        "warning",
+        log_level,
     ]
     server = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd)
     base = f"http://127.0.0.1:{port}"

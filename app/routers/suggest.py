@@ -49,7 +49,8 @@ def suggest_articles_for_search_box(
     session: SessionDep,
     live_index: LiveIndexDep,
     suggester: SuggesterDep,
-    q: str = Query(description="the text in the search box", max_length=100_000),
+    # Search boxes send short text; longer questions go by POST (long URLs are refused by HTTP servers).
+    q: str = Query(description="the text in the search box (POST for longer questions)", max_length=1000),
     locale: str | None = Query(default=None, max_length=16),
     channel: Channel = "search",
     client_id: str | None = Query(default=None, max_length=128),

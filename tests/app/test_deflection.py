@@ -160,6 +160,20 @@ def test_period_must_run_forwards() -> None:
         Period.of(dt.date(2026, 2, 1), dt.date(2026, 1, 1))
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.date(649, 7, 14), None),
+        (dt.date(1969, 12, 1), dt.date(1970, 1, 5)),
+        (None, dt.date(9999, 1, 1)),
+        (None, dt.date(1, 1, 1)),
+    ],
+)
+def test_period_outside_stored_time_is_refused(start: dt.date | None, end: dt.date | None) -> None:
+    with pytest.raises(InvalidPeriodError, match="1970-01-01 and 2999-12-31"):
+        Period.of(start, end)
+
+
 def test_rebuilding_the_rollup_from_events_gives_the_same_report(scripted: Engine) -> None:
     from app.rollup import rebuild
 
