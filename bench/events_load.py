@@ -148,7 +148,15 @@ def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed
 
 
 def http_ingestion(
-    *, port: int, sets: int, events: int, clients: int, batch: int, workdir: Path, database_url: str | None = None
+    *,
+    port: int,
+    sets: int,
+    events: int,
+    clients: int,
+    batch: int,
+    workdir: Path,
+    database_url: str | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Events/s through POST /v1/events with `clients` concurrent clients against a real server."""
     if database_url is None:
@@ -165,7 +173,7 @@ def http_ingestion(
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "10000000",
         "DEFLECT_RATE_LIMIT_PER_KEY_PER_MINUTE": "10000000",
     }
-    with served(env, port=port) as base:
+    with served(env, port=port, workers=workers) as base:
         with httpx.Client(base_url=base, timeout=30) as setup:
             query_ids = [
                 setup.post("/v1/suggest", json={"text": "パスワードを忘れた", "client_id": f"c{i}"}).json()["query_id"]
@@ -202,6 +210,7 @@ def http_ingestion(
         seconds = time.perf_counter() - t0
         return {
             "database": database_url.split(":")[0],
+            "workers": workers,
             "statuses_other_than_200": dict(Counter(errors)),
             "clients": clients,
             "batch": batch,
@@ -225,6 +234,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
     parser.add_argument("--http-only", action="store_true", help="skip the bulk load and report timings")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers serving the ingestion run")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
@@ -247,6 +257,7 @@ def main() -> None:
                 batch=batch,
                 workdir=args.workdir,
                 database_url=database_url,
+                workers=args.workers,
             )
             results["http"].append(row)
             print("http", row, flush=True)

@@ -15,7 +15,13 @@ import httpx
 
 @contextlib.contextmanager
 def served(
-    env: dict[str, str], *, port: int, cwd: Path | None = None, ready_seconds: float = 120, log_level: str = "warning"
+    env: dict[str, str],
+    *,
+    port: int,
+    cwd: Path | None = None,
+    ready_seconds: float = 120,
+    log_level: str = "warning",
+    workers: int = 1,
 ) -> Iterator[str]:
     """Start `uvicorn app.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200."""
     command = [
@@ -28,6 +34,8 @@ def served(
         str(port),
         "--log-level",
         log_level,
+        "--workers",
+        str(workers),
     ]
     server = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
