@@ -111,12 +111,7 @@ def suggest(
     session: Session, *, index: SearchIndex | None, suggester: Suggester, request: SuggestRequest
 ) -> SuggestionResult:
     """Search for the question, label the outcome, and store the suggestion set (redacted)."""
-    embedder, calibration, redactor, policy = (
-        suggester.embedder,
-        suggester.calibration,
-        suggester.redactor,
-        suggester.policy,
-    )
+    policy = suggester.policy
     text = check_query(request.text, locale=request.locale, policy=policy)
     if index is None:
         raise IndexUnavailableError("no search index is loaded")
@@ -127,8 +122,8 @@ def suggest(
     if len(text) >= policy.min_query_chars:
         outcome = search_articles(
             index,
-            embedder=embedder,
-            calibration=calibration,
+            embedder=suggester.embedder,
+            calibration=suggester.calibration,
             text=text,
             locale=request.locale,
             filters=request.filters,
@@ -147,7 +142,7 @@ def suggest(
             session,
             query_id=query_id,
             request=request,
-            redactor=redactor,
+            redactor=suggester.redactor,
             policy=policy,
             label=label,
             confidence=confidence,
