@@ -105,6 +105,10 @@ class SearchIndex:
         position = {article_id: i for i, article_id in enumerate(self.article_ids)}
         self.passage_article = np.array([position[p.article_id] for p in build.passages], dtype=np.int64)
         self.article_terms: list[set[str]] = [set() for _ in self.article_ids]
+        # Each article's passage rows, so a snippet looks at its own passages, not a scan of all of them.
+        self.article_passages: list[list[int]] = [[] for _ in self.article_ids]
+        for row, article in enumerate(self.passage_article.tolist()):
+            self.article_passages[article].append(row)
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
             self.article_terms[position[passage.article_id]].update(terms)
         self.locales = sorted({article.locale for article in build.articles.values()})
@@ -302,10 +306,8 @@ def _snippet(
     lexical_passage: npt.NDArray[np.float32],
     marks: list[str],
 ) -> tuple[str, list[tuple[int, int]]]:
-    rows = np.flatnonzero(index.passage_article == article_idx)
-    body_rows = [int(r) for r in rows if index.build.passages[r].text and not index.build.passages[r].is_question] or [
-        int(r) for r in rows
-    ]
+    rows = index.article_passages[article_idx]
+    body_rows = [r for r in rows if index.build.passages[r].text and not index.build.passages[r].is_question] or rows
     lexical_max = float(lexical_passage[body_rows].max()) or 1.0
     best = max(body_rows, key=lambda r: float(dense_passage[r]) + float(lexical_passage[r]) / lexical_max * 0.5)
     passage = index.build.passages[best]

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from app.calibration import Calibration, calibration_for, load_calibrations
+from app.calibration import Calibration
 from app.search import DEFAULT_FUSION, DENSE_ONLY, LEXICAL_ONLY, Fusion, SearchIndex, search_articles
-from bench.datasets import Dataset, Query, load_dataset
+from bench.datasets import Dataset, Query
 from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
 from indexer import store
 from indexer.analysis import Analyzer
@@ -236,10 +236,6 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def load_run(datasets_dir: Path, name: str) -> Dataset:
-    return load_dataset(datasets_dir, name)
-
-
 def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """Top-hit features and whether that hit was right, from val queries (never test)."""
     from app.calibration import FEATURES
@@ -253,15 +249,3 @@ def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarr
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-__all__ = [
-    "run_dataset",
-    "run_info",
-    "peak_rss_mb",
-    "calibration_rows",
-    "write_json",
-    "calibration_for",
-    "load_calibrations",
-    "MODES",
-]
