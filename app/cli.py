@@ -211,13 +211,25 @@ def report_gaps(
 
 @cli.command("import")
 def import_content(
-    kind: Annotated[str, typer.Argument(help="markdown (a directory), csv (question,answer rows) or zendesk (JSON)")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="articles: markdown (a directory), csv (question,answer rows) or zendesk (JSON); "
+            "or tickets (a helpdesk export, CSV or JSON)"
+        ),
+    ],
     source: Annotated[Path, typer.Argument(help="the directory or file to import", exists=True)],
     content: Annotated[Path | None, typer.Option("--content", help="content directory to write into")] = None,
     locale: Annotated[str, typer.Option("--locale", help="locale of CSV rows without one")] = "ja",
     category: Annotated[str, typer.Option("--category", help="category of CSV rows without one")] = "faq",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="tickets: zone of times without one (UTC, +09:00, Asia/Tokyo)")
+    ] = "UTC",
 ) -> None:
-    """Import articles into the content directory as Markdown; then `deflect index` publishes them."""
+    """Import articles into the content directory as Markdown, or helpdesk tickets into the database (gap signal)."""
+    if kind == "tickets":
+        import_helpdesk_tickets(source, timezone=timezone)
+        return
     from indexer.importers import ContentImportError, from_markdown_dir, from_qa_csv, from_zendesk, write_articles
 
     readers = {
@@ -235,6 +247,75 @@ def import_content(
         raise typer.Exit(1) from exc
     written = write_articles(articles, target)
     typer.echo(f"imported {len(written)} articles into {target}; run `deflect index` to publish them")
+
+
+def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
+    """Read a helpdesk export whole, then store its new tickets redacted and embedded, with a progress bar."""
+    from sqlmodel import Session
+
+    from app.db import create_tables, make_engine
+    from app.privacy import Redactor
+    from app.tickets import (
+        InvalidTicketsError,
+        TicketImportError,
+        detect_format,
+        import_tickets,
+        parse_timezone,
+        read_tickets,
+    )
+    from app.topics import LiveTopics
+
+    if not source.is_file():
+        raise typer.BadParameter(f"{source} is not a file: give a CSV or JSON export of tickets")
+    settings = Settings()
+    try:
+        data = source.read_bytes()
+        tickets = read_tickets(
+            data, format=detect_format(data, name=source.name), default_timezone=parse_timezone(timezone)
+        )
+    except (TicketImportError, OSError) as exc:
+        typer.secho(f"nothing imported: {exc}", fg="red", err=True)
+        for problem in exc.problems if isinstance(exc, InvalidTicketsError) else []:
+            where = f"line {problem['line']}" if "line" in problem else f"ticket {problem['row']}"
+            typer.secho(f"  {where}: {problem['msg']}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    try:
+        embedder = load_embedder(settings.model)
+    except EmbedderError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="ticket", desc="embedding")
+        bar.update(done - bar.n)  # redraws at most ten times a second
+
+    try:
+        with Session(engine) as session:
+            topics = LiveTopics()
+            topics.refresh(session)  # new tickets join the live gap topics, as they do through the API
+            receipt = import_tickets(
+                session,
+                tickets=tickets,
+                embedder=embedder,
+                redactor=Redactor(settings.redact_patterns),
+                retention_days=settings.retention_days,
+                assign_topic=topics.assign,
+                on_progress=progress,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+        engine.dispose()
+    typer.echo(
+        f"imported {receipt.imported} of {receipt.read} tickets: {receipt.duplicates} already imported, "
+        f"{receipt.expired} older than the retention period ({settings.retention_days:g} days), "
+        f"{receipt.assigned} joined a live gap topic"
+    )
 
 
 @cli.command()

@@ -28,7 +28,6 @@ from sqlmodel import Session
 GROUPINGS = ("day", "channel", "article")
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
-_POSITION = ("click_position_sum", "click_positions")
 COUNTS = (
     "suggestion_sets",
     "shown",
@@ -83,7 +82,24 @@ class Period:
         return cls(start_at, end_at)
 
 
-CLASSIFIED_SETS_SQL = """
+OUTCOMES = ("none", "not_deflected", "not_shown", "pending", "explicit", "implicit")
+
+
+def _outcome(names: dict[str, str]) -> str:
+    """A set's outcome, per the definitions above (the first that applies), spelt as `names` says."""
+    return f"""CASE
+      WHEN s.ticketed THEN {names["not_deflected"]}
+      WHEN s.result_count = 0 THEN {names["not_shown"]}
+      WHEN s.created_epoch + :window > :now THEN {names["pending"]}
+      WHEN s.explicit THEN {names["explicit"]}
+      WHEN s.channel = 'form' AND (s.clicked OR s.helpful) THEN {names["implicit"]}
+      ELSE {names["none"]}
+    END"""
+
+
+_COUNTED_SETS = "s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no"
+
+CLASSIFIED_SETS_SQL = f"""
 WITH judged AS MATERIALIZED (
   SELECT s.id, s.channel, s.created_day, s.result_count, s.label,
     CASE WHEN s.clicked THEN 1 ELSE 0 END AS clicked,
@@ -91,35 +107,92 @@ WITH judged AS MATERIALIZED (
     CASE WHEN s.not_helpful THEN 1 ELSE 0 END AS not_helpful,
     CASE WHEN s.recontacted THEN 1 ELSE 0 END AS recontacted,
     s.click_position,
-    CASE
-      WHEN s.ticketed THEN 'not_deflected'
-      WHEN s.result_count = 0 THEN 'not_shown'
-      WHEN s.created_epoch + :window > :now THEN 'pending'
-      WHEN s.explicit THEN 'explicit'
-      WHEN s.channel = 'form' AND (s.clicked OR s.helpful) THEN 'implicit'
-      ELSE 'none'
-    END AS outcome
+    {_outcome({name: f"'{name}'" for name in OUTCOMES})} AS outcome
   FROM suggestion_set s
-  WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
+  WHERE {_COUNTED_SETS}
 )
 """
 
-_SUMS = """
-  COUNT(*) AS suggestion_sets,
-  SUM(CASE WHEN j.result_count > 0 THEN 1 ELSE 0 END) AS shown,
-  SUM(CASE WHEN j.outcome = 'explicit' THEN 1 ELSE 0 END) AS explicit_deflected,
-  SUM(CASE WHEN j.outcome = 'implicit' THEN 1 ELSE 0 END) AS implicit_deflected,
-  SUM(CASE WHEN j.outcome = 'not_deflected' AND j.result_count > 0 THEN 1 ELSE 0 END) AS not_deflected,
-  SUM(CASE WHEN j.outcome = 'pending' THEN 1 ELSE 0 END) AS pending,
-  SUM(CASE WHEN j.outcome IN ('explicit', 'implicit') AND j.recontacted = 0 THEN 1 ELSE 0 END) AS net_deflected,
-  SUM(CASE WHEN j.result_count > 0 AND j.clicked = 1 THEN 1 ELSE 0 END) AS clicked,
-  SUM(CASE WHEN j.result_count = 0 THEN 1 ELSE 0 END) AS no_result,
-  SUM(CASE WHEN j.label = 'low_confidence' THEN 1 ELSE 0 END) AS low_confidence,
-  SUM(j.helpful) AS helpful,
-  SUM(j.not_helpful) AS not_helpful,
-  SUM({click_position}) AS click_position_sum,
-  SUM(CASE WHEN {click_position} IS NOT NULL THEN 1 ELSE 0 END) AS click_positions
-"""
+# Reports count sets in two steps. First, per group, how many sets had each `facts`: one small integer,
+# the outcome's index in OUTCOMES in the low three bits plus one bit per flag below. Then those few
+# thousand counts are folded into the figures. Per set (or per shown article) that is one CASE and one
+# COUNT instead of fourteen sums: a third less time by article on SQLite (README, "Deflection at volume").
+_FLAGS = {
+    "shown": (8, "s.result_count > 0"),
+    "low_confidence": (16, "s.label = 'low_confidence'"),
+    "clicked": (32, "s.clicked"),
+    "helpful": (64, "s.helpful"),
+    "not_helpful": (128, "s.not_helpful"),
+    "recontacted": (256, "s.recontacted"),
+}
+_FACTS = " + ".join(
+    [
+        _outcome({name: str(code) for code, name in enumerate(OUTCOMES)}),
+        *(f"CASE WHEN {condition} THEN {bit} ELSE 0 END" for bit, condition in _FLAGS.values()),
+    ]
+)
+
+
+def _is(*outcomes: str) -> str:
+    return f"facts % 8 IN ({', '.join(str(OUTCOMES.index(outcome)) for outcome in outcomes)})"
+
+
+def _has(flag: str, value: int = 1) -> str:
+    return f"facts / {_FLAGS[flag][0]} % 2 = {value}"
+
+
+_FIGURES = {
+    "shown": _has("shown"),
+    "explicit_deflected": _is("explicit"),
+    "implicit_deflected": _is("implicit"),
+    "not_deflected": f"{_is('not_deflected')} AND {_has('shown')}",
+    "pending": _is("pending"),
+    "net_deflected": f"{_is('explicit', 'implicit')} AND {_has('recontacted', 0)}",
+    "clicked": f"{_has('shown')} AND {_has('clicked')}",
+    "no_result": _has("shown", 0),
+    "low_confidence": _has("low_confidence"),
+    "helpful": _has("helpful"),
+    "not_helpful": _has("not_helpful"),
+}
+_FOLD = ",\n  ".join(
+    [
+        "SUM(n) AS suggestion_sets",
+        *(f"SUM(CASE WHEN {condition} THEN n ELSE 0 END) AS {name}" for name, condition in _FIGURES.items()),
+        "SUM(click_position * n) AS click_position_sum",
+        "SUM(CASE WHEN click_position IS NOT NULL THEN n ELSE 0 END) AS click_positions",
+    ]
+)
+_GROUP_KEYS = {"day": "j.created_day", "channel": "j.channel"}
+# By article a set counts once for every article it showed, with the click position of the one clicked first.
+_CLICKED_HERE = "CASE WHEN j.click_position = a.position THEN a.position END"
+_BY_ARTICLE = f"""SELECT a.article_id AS key, j.facts, {_CLICKED_HERE} AS click_position, COUNT(*) AS n
+  FROM judged j JOIN suggested_article a ON a.query_id = j.id
+  GROUP BY a.article_id, j.facts, {_CLICKED_HERE}"""
+_PER_SET = "SELECT {key} AS key, j.facts, j.click_position, COUNT(*) AS n FROM judged j GROUP BY {group}"
+
+
+def _report_sql(group_by: str | None, *, channel: bool) -> str:
+    """One statement: the groups' figures ordered by key, then the totals as the row whose key is NULL."""
+    judged = f"""WITH judged AS MATERIALIZED (
+  SELECT s.id, s.channel, s.created_day, s.click_position, {_FACTS} AS facts
+  FROM suggestion_set s
+  WHERE {_COUNTED_SETS}{" AND s.channel = :channel" if channel else ""}
+)"""
+    per_set = _PER_SET.format(key="NULL", group="j.facts, j.click_position")
+    if group_by is None:
+        return f"{judged}, counted AS ({per_set})\nSELECT NULL AS key, {_FOLD} FROM counted"
+    if group_by == "article":
+        counted, totals_from = f"counted AS ({_BY_ARTICLE}), per_set AS ({per_set})", "per_set"
+    else:
+        # Days and channels partition the sets, so the totals are folded from the groups' counts.
+        key = _GROUP_KEYS[group_by]
+        counted = f"counted AS ({_PER_SET.format(key=key, group=f'{key}, j.facts, j.click_position')})"
+        totals_from = "counted"
+    return f"""{judged}, {counted}
+SELECT key, {_FOLD} FROM counted GROUP BY key
+UNION ALL
+SELECT NULL, {_FOLD} FROM {totals_from}
+ORDER BY key"""
 
 
 def deflection_report(
@@ -143,31 +216,16 @@ def deflection_report(
         "now": time.time() if now is None else now,
         "no": False,
     }
-    channel_filter = "WHERE j.channel = :channel" if channel else ""
     if channel:
         params["channel"] = channel
+    totals: dict[str, Any] = {}
     groups: list[dict[str, Any]] = []
-    raw_groups: list[dict[str, Any]] = []
-    if group_by is not None:
-        key, join = _grouping(group_by)
-        # By article: the position of that article, in the sets where it was the one clicked first.
-        position = "CASE WHEN j.click_position = a.position THEN a.position END" if group_by == "article" else None
-        sums = _SUMS.format(click_position=position or "j.click_position")
-        sql = (
-            CLASSIFIED_SETS_SQL
-            + f"SELECT {key} AS key, {sums} FROM judged j {join} {channel_filter} GROUP BY {key} ORDER BY {key}"
-        )
-        for row in session.execute(text(sql), params):
-            raw = {k: v for k, v in row._mapping.items() if k != "key"}
-            raw_groups.append(raw)
-            groups.append({"key": row.key, **_figures(raw)})
-    if group_by in ("day", "channel"):
-        # Days and channels partition the sets, so the totals are the groups' sums: one scan, not two.
-        totals = _figures({name: sum(int(g.get(name) or 0) for g in raw_groups) for name in (*COUNTS, *_POSITION)})
-    else:
-        sums = _SUMS.format(click_position="j.click_position")
-        result = session.execute(text(CLASSIFIED_SETS_SQL + f"SELECT {sums} FROM judged j {channel_filter}"), params)
-        totals = _figures(dict(result.one()._mapping))
+    for row in session.execute(text(_report_sql(group_by, channel=bool(channel))), params):
+        figures = {name: value for name, value in row._mapping.items() if name != "key"}
+        if row.key is None:
+            totals = _figures(figures)
+        else:
+            groups.append({"key": row.key, **_figures(figures)})
     return {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
@@ -177,13 +235,6 @@ def deflection_report(
         "totals": totals,
         "groups": groups,
     }
-
-
-def _grouping(group_by: str) -> tuple[str, str]:
-    if group_by == "article":
-        # A set counts once for every article it showed.
-        return "a.article_id", "JOIN suggested_article a ON a.query_id = j.id"
-    return ("j.created_day" if group_by == "day" else "j.channel"), ""
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:

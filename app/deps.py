@@ -15,9 +15,12 @@ from app.rate_limit import RateLimiter
 from app.report_cache import ReportCache
 from app.settings import Settings
 from app.suggestions import Suggester
+from app.topics import LiveTopics
 
 
-def get_settings(request: Request) -> Settings:
+# The accessors are async: they only read request.state, so they run on the event loop instead of
+# costing a thread-pool hop each, which a sync dependency does.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
@@ -27,19 +30,29 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_live_index(request: Request) -> LiveIndex:
+async def get_live_index(request: Request) -> LiveIndex:
     live: LiveIndex = request.state.live_index
     return live
 
 
-def get_suggester(request: Request) -> Suggester:
+async def get_suggester(request: Request) -> Suggester:
     suggester: Suggester = request.state.suggester
     return suggester
 
 
-def get_gap_cache(request: Request) -> ReportCache:
+async def get_gap_cache(request: Request) -> ReportCache:
     cache: ReportCache = request.state.gap_cache
     return cache
+
+
+async def get_live_topics(request: Request) -> LiveTopics:
+    topics: LiveTopics = request.state.live_topics
+    return topics
+
+
+async def get_raw_body(request: Request) -> bytes:
+    """The request body as sent (the body size limit applies), for endpoints that read files such as CSV."""
+    return await request.body()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -47,6 +60,8 @@ GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
+LiveTopicsDep = Annotated[LiveTopics, Depends(get_live_topics)]
+RawBodyDep = Annotated[bytes, Depends(get_raw_body)]
 
 
 class AccessError(Exception):

@@ -12,8 +12,10 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.models import Event, SuggestedArticle, SuggestionSet
@@ -83,6 +85,28 @@ def idempotency_key_for(event: EventIn) -> str:
     return "derived:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
+@dataclass
+class _Shown:
+    """What validating an event and rolling it up need of its suggestion set."""
+
+    intent_id: str
+    created_epoch: float
+    first_article: str | None
+    positions: dict[str, int] = field(default_factory=dict)  # article_id -> position
+
+
+# The sets named by a batch with the articles they showed: one round trip, no ORM objects.
+# (SQLAlchemy's select: SQLModel's takes at most four columns.)
+_SHOWN_SETS = sqlalchemy.select(
+    col(SuggestionSet.id),
+    col(SuggestionSet.intent_id),
+    col(SuggestionSet.created_epoch),
+    col(SuggestionSet.first_article),
+    col(SuggestedArticle.article_id),
+    col(SuggestedArticle.position),
+).outerjoin(SuggestedArticle, col(SuggestedArticle.query_id) == col(SuggestionSet.id))
+
+
 def record_events(
     session: Session,
     *,
@@ -92,68 +116,79 @@ def record_events(
     recontact_seconds: float = 7 * 86400,
 ) -> EventReceipt:
     """Validate the whole batch, then store the events not seen before; returns per-event statuses."""
-    query_ids = {event.query_id for event in events}
-    sets = {s.id: s for s in session.exec(select(SuggestionSet).where(col(SuggestionSet.id).in_(query_ids)))}
-    shown: dict[str, dict[str, int]] = {}
-    for row in session.exec(select(SuggestedArticle).where(col(SuggestedArticle.query_id).in_(query_ids))):
-        shown.setdefault(row.query_id, {})[row.article_id] = row.position
+    if not events:
+        return EventReceipt()
+    sets: dict[str, _Shown] = {}
+    for query_id, intent_id, created, first, article_id, position in session.execute(
+        _SHOWN_SETS.where(col(SuggestionSet.id).in_({e.query_id for e in events}))
+    ):
+        shown = sets.setdefault(query_id, _Shown(intent_id or query_id, created, first))
+        if article_id is not None:
+            shown.positions[article_id] = position
     unknown = {i: f"unknown query_id {e.query_id!r}" for i, e in enumerate(events) if e.query_id not in sets}
     if unknown:
         raise UnknownQueryError("events name a query_id that was never issued", unknown)
-    invalid = {i: reason for i, e in enumerate(events) if (reason := _contradiction(e, shown.get(e.query_id, {})))}
+    invalid = {i: reason for i, e in enumerate(events) if (reason := _contradiction(e, sets[e.query_id].positions))}
     if invalid:
         raise InvalidEventError("events contradict their suggestion sets", invalid)
 
-    keys = [idempotency_key_for(e) for e in events]
-    seen = set(session.exec(select(Event.idempotency_key).where(col(Event.idempotency_key).in_(keys))))
-    receipt = EventReceipt()
     now = time.time()
+    received = dt.datetime.now(dt.UTC)
+    keys = [idempotency_key_for(e) for e in events]
+    rows: dict[str, dict[str, Any]] = {}
     for event, key in zip(events, keys, strict=True):
-        if key in seen:
+        if key not in rows:  # the same key twice in one batch: the second is a duplicate
+            rows[key] = {
+                "query_id": event.query_id,
+                "client_id": pseudonymous_client_id(event.client_id) or "",
+                "action": event.action,
+                "article_id": event.article_id,
+                "position": event.position,
+                "ts_epoch": _event_time(event.ts, created=sets[event.query_id].created_epoch, now=now),
+                "received_at": received,
+                "idempotency_key": key,
+            }
+    stored = _insert_new(session, list(rows.values()))
+    receipt = EventReceipt()
+    for event, key in zip(events, keys, strict=True):
+        if key not in stored:
             receipt.statuses.append("duplicate")
             continue
-        seen.add(key)
-        suggestion_set = sets[event.query_id]
-        client_id = pseudonymous_client_id(event.client_id) or ""
-        ts = _event_time(event.ts, created=suggestion_set.created_epoch, now=now)
-        session.add(
-            Event(
-                query_id=event.query_id,
-                client_id=client_id,
-                action=event.action,
-                article_id=event.article_id,
-                position=event.position,
-                ts_epoch=ts,
-                idempotency_key=key,
-            )
-        )
+        stored.discard(key)
+        row = rows[key]
+        shown = sets[event.query_id]
         apply_event(
             session,
             position=event.position,
-            suggestion_set=suggestion_set,
-            client_id=client_id,
+            intent_id=shown.intent_id,
+            first_article=shown.first_article,
+            client_id=row["client_id"],
             action=event.action,
-            ts=ts,
+            ts=row["ts_epoch"],
             window=window_seconds,
             recontact=recontact_seconds,
         )
         receipt.statuses.append("accepted")
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent retry of the same batch won the race: everything it stored is a duplicate here.
-        session.rollback()
-        return record_events(
-            session,
-            events=events,
-            title_of=title_of,
-            window_seconds=window_seconds,
-            recontact_seconds=recontact_seconds,
-        )
+    session.commit()
     ticket = next((e for e in events if e.action == "ticket_submitted"), None)
     if ticket is not None:
         receipt.handoff = handoff_summary(session, query_id=ticket.query_id, title_of=title_of)
     return receipt
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the events whose idempotency key is new; returns those keys.
+
+    ON CONFLICT DO NOTHING makes the check and the insert one statement, so a concurrent retry of the
+    same batch waits for the first and then finds its events stored, instead of failing.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Event)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(col(Event.idempotency_key))
+    )
+    return set(session.connection().execute(statement, rows).scalars())
 
 
 def _contradiction(event: EventIn, shown: dict[str, int]) -> str | None:

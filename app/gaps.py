@@ -2,8 +2,12 @@
 
 Failing inquiries of a period (no result, low confidence, a ticket after the suggestions, a
 not-helpful vote, imported helpdesk tickets) are clustered by meaning with their stored query
-embeddings, so one topic can hold Japanese and English questions. Each topic gets key-term labels,
-volume, trend, examples, the closest article and a verdict, ranked by impact (volume x failure rate).
+embeddings, so one topic can hold Japanese and English questions, and suggestion sets and helpdesk
+tickets (app/tickets.py). Each signal is counted apart. Each topic gets key-term labels, volume,
+trend, examples, the closest article and a verdict, ranked by impact (volume x failure rate).
+
+A report whose period reaches the present publishes its topics, with stable ids and centroids, as
+the live topics that new failing inquiries join at write time (app/topics.py).
 
 Errors: `GapReportError` is the base.
 """
@@ -11,6 +15,7 @@ Errors: `GapReportError` is the base.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import time
 import unicodedata
@@ -21,13 +26,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
 from app.search import SearchIndex
+from app.topics import publish_topics, ticket_summary
 from indexer.analysis import Analyzer, has_japanese
 
 Vectors = npt.NDArray[np.float32]
+logger = logging.getLogger("deflect.gaps")
+SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 # Lemmas too generic to name a topic ("how to", "can", "want").
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
@@ -53,6 +62,8 @@ class GapSettings:
     weak_article_min_shown: int = 10
     weak_article_ctr: float = 0.05
     weak_article_deflection: float = 0.05
+    # A recomputed topic keeps a previous topic's id when their centroids are this close (the same topic, moved).
+    topic_id_similarity: float = 0.8
 
 
 @dataclass
@@ -62,6 +73,7 @@ class Inquiry:
     locale: str | None
     vector: Vectors
     signals: set[str] = field(default_factory=set)
+    source: str = SUGGESTION_SET  # or IMPORTED_TICKET, whose query_id is the ticket id
 
 
 _FAILING = (
@@ -100,6 +112,29 @@ def inquiries(session: Session, *, period: Period, window_seconds: float) -> tup
         inquiry = Inquiry(row.id, row.text or "", row.locale, vector, signals)
         (failing if signals else answered).append(inquiry)
     return failing, answered
+
+
+_TICKETS = """
+SELECT t.id, t.subject, t.body, t.locale, t.vector
+FROM helpdesk_ticket t
+WHERE t.created_epoch >= :start AND t.created_epoch < :end AND t.vector IS NOT NULL
+"""
+
+
+def imported_tickets(session: Session, *, period: Period) -> list[Inquiry]:
+    """Helpdesk tickets written in the period: each one is failing (the customer wrote in)."""
+    rows = session.execute(text(_TICKETS), {"start": period.start.timestamp(), "end": period.end.timestamp()})
+    return [
+        Inquiry(
+            row.id,
+            ticket_summary(row.subject, row.body),
+            row.locale,
+            np.frombuffer(row.vector, dtype=np.float16).astype(np.float32),
+            {IMPORTED_TICKET},
+            IMPORTED_TICKET,
+        )
+        for row in rows
+    ]
 
 
 def cluster(vectors: Vectors, *, similarity: float, min_size: int) -> npt.NDArray[np.int64]:
@@ -258,7 +293,8 @@ def build_topics(
                 "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
                 "signals": dict(signals),
                 "examples": _examples(members, centroids[position], settings.examples),
-                "query_ids": [m.query_id for m in members],
+                "query_ids": [m.query_id for m in members if m.source == SUGGESTION_SET],
+                "ticket_ids": [m.query_id for m in members if m.source == IMPORTED_TICKET],
                 "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
                 "verdict": "article_fails"
                 if article_id and article_similarity >= settings.article_similarity
@@ -294,10 +330,13 @@ def gap_report(
 ) -> dict[str, Any]:
     """The content team's report: ranked topics, trend against the previous period, and weak articles."""
     settings = settings or GapSettings()
+    computed = time.time()
     failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
+    failing += imported_tickets(session, period=period)
     topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
     previous = Period(period.start - (period.end - period.start), period.start)
     previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
+    previous_failing += imported_tickets(session, period=previous)
     previous_counts = Counter[int]()
     if previous_failing and len(centroids):
         similarity = np.vstack([p.vector for p in previous_failing]) @ centroids.T
@@ -336,16 +375,67 @@ def gap_report(
         if index
         else []
     )
+    _identify_topics(session, topics, centroids, period=period, computed=computed, settings=settings)
+    in_topics = {q for t in topics for q in (*t["query_ids"], *t["ticket_ids"])}
     return {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
+        "computed_at": dt.datetime.fromtimestamp(computed, dt.UTC).isoformat(),
         "failing_inquiries": len(failing),
+        "imported_tickets": sum(i.source == IMPORTED_TICKET for i in failing),
+        "signals": dict(Counter(signal for i in failing for signal in i.signals)),
         "clustered": clustered,
-        "unclustered_query_ids": sorted({i.query_id for i in failing} - {q for t in topics for q in t["query_ids"]}),
+        "new_inquiries": 0 if any(t["topic_id"] for t in topics) else None,
+        "unclustered_query_ids": sorted(
+            i.query_id for i in failing if i.source == SUGGESTION_SET and i.query_id not in in_topics
+        ),
+        "unclustered_ticket_ids": sorted(
+            i.query_id for i in failing if i.source == IMPORTED_TICKET and i.query_id not in in_topics
+        ),
         "topics": topics,
         "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
         "articles_never_shown": never_shown,
     }
+
+
+def _identify_topics(
+    session: Session,
+    topics: list[dict[str, Any]],
+    centroids: Vectors,
+    *,
+    period: Period,
+    computed: float,
+    settings: GapSettings,
+) -> None:
+    """Give each topic its `topic_id` and `new_inquiries` (0: just computed) when the period reaches the present.
+
+    Those topics become the live ones that new failing inquiries join at write time; a report of a
+    past period names no live topics (its ids are null).
+    """
+    for topic in topics:
+        topic["topic_id"] = None
+        topic["new_inquiries"] = None
+    # A minute of slack: the default period ends at the moment the request was parsed.
+    if period.end.timestamp() < computed - 60:
+        return
+    try:
+        published = publish_topics(
+            session,
+            topics=topics,
+            centroids=centroids,
+            period=period,
+            computed_epoch=computed,
+            similarity=settings.topic_similarity,
+            keep_id_similarity=settings.topic_id_similarity,
+        )
+    except SQLAlchemyError:
+        # The report still answers; new inquiries keep joining the previous live topics.
+        session.rollback()
+        logger.exception("gap topics not published")
+        return
+    for topic, topic_id in zip(topics, published.ids, strict=False):  # the top MAX_LIVE_TOPICS only
+        topic["topic_id"] = topic_id
+        topic["new_inquiries"] = 0
 
 
 def _title(index: SearchIndex | None, article_id: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,12 +26,14 @@ from app.live_index import LiveIndex
 from app.metrics import PURGED
 from app.middleware import GuardMiddleware
 from app.privacy import Redactor
-from app.rate_limit import RateLimited, RateLimiter
+from app.rate_limit import RateLimited, make_rate_limiter
 from app.report_cache import ReportCache
-from app.retention import purge_expired_questions
-from app.routers import events, gaps, health, metrics, pages, reports, suggest
+from app.retention import purge_expired_questions, purge_expired_tickets
+from app.routers import events, gaps, health, metrics, pages, reports, suggest, tickets
 from app.settings import Settings
 from app.suggestions import IndexUnavailableError, InvalidQueryError, Suggester, SuggestError, SuggestPolicy
+from app.tickets import InvalidTicketsError, TicketImportError, UnsupportedFormatError
+from app.topics import LiveTopics, TopicError
 from indexer.analysis import Analyzer
 from indexer.embedding import Embedder, load_embedder
 
@@ -56,6 +58,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         model.embed_query("warm-up")
         analyzer.terms("ウォームアップ warm-up")
         thresholds = {loc: settings.thresholds_for(loc) for loc in [*settings.locales, "default"]}
+        live_topics = LiveTopics()
+        with Session(engine) as session:
+            live_topics.refresh(session)
         state = {
             "settings": settings,
             "engine": engine,
@@ -71,15 +76,20 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                     thresholds,
                     settings.intent_window_seconds,
                 ),
+                topics=live_topics,
             ),
-            "rate_limiter": RateLimiter(
-                per_client=settings.rate_limit_per_minute, per_key=settings.rate_limit_per_key_per_minute
+            "live_topics": live_topics,
+            "rate_limiter": make_rate_limiter(
+                settings.redis_url,
+                per_client=settings.rate_limit_per_minute,
+                per_key=settings.rate_limit_per_key_per_minute,
             ),
-            "gap_cache": ReportCache(),
+            "gap_cache": ReportCache(max_stale_seconds=settings.gap_report_max_stale_seconds),
         }
         tasks = [
             asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),
             asyncio.create_task(_purge_regularly(engine, settings.retention_days)),
+            asyncio.create_task(_watch_gap_topics(engine, live_topics, settings.index_poll_seconds)),
         ]
         try:
             yield state
@@ -104,7 +114,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits={"/v1/tickets/import": settings.max_import_bytes},
+    )
     _install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -112,6 +126,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(events.router)
     app.include_router(reports.router)
     app.include_router(gaps.router)
+    app.include_router(tickets.router)
     app.include_router(pages.router)
     return app
 
@@ -136,12 +151,32 @@ async def _purge_regularly(engine: Engine, retention_days: float) -> None:
         try:
             with Session(engine) as session:
                 purged = await asyncio.to_thread(purge_expired_questions, session, retention_days=retention_days)
+                tickets_purged = await asyncio.to_thread(purge_expired_tickets, session, retention_days=retention_days)
             if purged:
                 PURGED.inc(purged)
                 logger.info("retention: purged the question text of %d suggestion sets", purged)
+            if tickets_purged:
+                logger.info("retention: purged the text of %d imported tickets", tickets_purged)
         except SQLAlchemyError:
             logger.exception("retention purge failed; will retry")
         await asyncio.sleep(3600 - 60)
+
+
+async def _watch_gap_topics(engine: Engine, live_topics: LiveTopics, every_seconds: float) -> None:
+    """Pick up gap topics published by another worker or `deflect report gaps`; suggest never waits for this."""
+    if every_seconds <= 0:
+        return
+
+    def refresh() -> None:
+        with Session(engine) as session:
+            live_topics.refresh(session)
+
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await asyncio.to_thread(refresh)
+        except SQLAlchemyError:  # the database is down: keep assigning to the topics held
+            logger.exception("gap topics refresh failed")
 
 
 def _error(status_code: int, code: str, message: str, detail: list[dict[str, Any]] | None = None) -> JSONResponse:
@@ -151,8 +186,29 @@ def _error(status_code: int, code: str, message: str, detail: list[dict[str, Any
     return JSONResponse(body, status_code=status_code)
 
 
+# Domain errors answered with their message alone. A subclass listed here wins over its base class.
+_PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    InvalidQueryError: (422, "invalid_query"),
+    IndexUnavailableError: (503, "index_unavailable"),
+    SuggestError: (400, "suggest_failed"),
+    UnsupportedFormatError: (415, "unsupported_media_type"),
+    TicketImportError: (422, "invalid_ticket_import"),
+    TopicError: (404, "unknown_topic"),
+    ReportError: (422, "invalid_report_request"),
+}
+
+
+def _plain_handler(status: int, code: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        return _error(status, code, str(exc))
+
+    return handle
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """Domain errors become HTTP errors here, and only here; every error body is {error, message}."""
+    for error_class, (status, code) in _PLAIN_ERRORS.items():
+        app.add_exception_handler(error_class, _plain_handler(status, code))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -164,27 +220,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first["loc"] if part != "body")
         return _error(422, "invalid_request", f"{where}: {first['msg']}" if where else str(first["msg"]), detail)
 
-    @app.exception_handler(InvalidQueryError)
-    async def invalid_query(_request: Request, exc: InvalidQueryError) -> JSONResponse:
-        return _error(422, "invalid_query", str(exc))
-
-    @app.exception_handler(IndexUnavailableError)
-    async def index_unavailable(_request: Request, exc: IndexUnavailableError) -> JSONResponse:
-        return _error(503, "index_unavailable", str(exc))
-
-    @app.exception_handler(SuggestError)
-    async def suggest_failed(_request: Request, exc: SuggestError) -> JSONResponse:
-        return _error(400, "suggest_failed", str(exc))
-
     @app.exception_handler(EventError)
     async def events_refused(_request: Request, exc: EventError) -> JSONResponse:
         status, code = (404, "unknown_query") if isinstance(exc, UnknownQueryError) else (422, "invalid_event")
         detail = [{"index": index, "msg": reason} for index, reason in sorted(exc.problems.items())]
         return _error(status, code, f"{exc}; nothing in this batch was stored", detail)
 
-    @app.exception_handler(ReportError)
-    async def report_refused(_request: Request, exc: ReportError) -> JSONResponse:
-        return _error(422, "invalid_report_request", str(exc))
+    @app.exception_handler(InvalidTicketsError)
+    async def tickets_refused(_request: Request, exc: InvalidTicketsError) -> JSONResponse:
+        return _error(422, "invalid_tickets", f"{exc}; nothing was imported", exc.problems)
 
     @app.exception_handler(RateLimited)
     async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:

@@ -10,3 +10,6 @@ INDEX_BUILD = Gauge("deflect_index_build_info", "The live index build (value 1)"
 INDEX_AGE = Gauge("deflect_index_age_seconds", "Seconds since the live index build was published")
 INDEX_ARTICLES = Gauge("deflect_index_articles", "Articles in the live index")
 PURGED = Counter("deflect_retention_purged_total", "Suggestion sets whose question text was purged")
+RATE_LIMIT_STORE_ERRORS = Counter(
+    "deflect_rate_limit_store_errors_total", "Rate limit checks that fell back to this process (Redis unreachable)"
+)

@@ -26,19 +26,25 @@ class BodyTooLarge(Exception):
 
 
 class GuardMiddleware:
-    """Refuses bodies over max_body_bytes (413, even when Content-Length lies) and times every request."""
+    """Refuses bodies over their limit (413, even when Content-Length lies) and times every request.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    The limit is max_body_bytes, or the one `body_limits` gives for an exact path (uploads such as ticket imports).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = body_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
+        too_large = f"request bodies are limited to {limit} bytes"
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _send_error(send, 413, "body_too_large", f"request bodies are limited to {self.max_body_bytes} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_error(send, 413, "body_too_large", too_large)
             return
         received = 0
         status = 500
@@ -50,7 +56,7 @@ class GuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -67,7 +73,7 @@ class GuardMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             status = 413
-            await _send_error(send, 413, "body_too_large", f"request bodies are limited to {self.max_body_bytes} bytes")
+            await _send_error(send, 413, "body_too_large", too_large)
         finally:
             REQUEST_ID.reset(token)
             route = scope.get("route")

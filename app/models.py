@@ -16,6 +16,14 @@ class SuggestionSet(SQLModel, table=True):
     """One answered suggest call: what was asked (redacted) and what was shown."""
 
     __tablename__ = "suggestion_set"
+    # Reports read every column they need of a period's sets from this index, never the (wide) rows.
+    __table_args__ = (
+        Index(
+            "ix_suggestion_set_report",
+            *("created_epoch", "composing", "superseded", "channel", "created_day", "result_count", "label"),
+            *("ticketed", "explicit", "clicked", "helpful", "not_helpful", "recontacted", "click_position", "id"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32, description="the query_id")
     created_at: dt.datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
@@ -45,12 +53,16 @@ class SuggestionSet(SQLModel, table=True):
     not_helpful: bool = False
     ticketed: bool = Field(default=False, description="the client submitted a ticket within the window")
     recontacted: bool = Field(default=False, description="a later ticket from the client on the same first article")
+    # Write-time assignment (app/topics.py): the live gap topic a failing set joined when it was recorded.
+    gap_topic_id: str | None = Field(default=None, max_length=32)
 
 
 class SuggestedArticle(SQLModel, table=True):
     """One article shown in a suggestion set, at its position (1-based)."""
 
     __tablename__ = "suggested_article"
+    # The report by article finds a set's articles and their positions here, without reading the rows.
+    __table_args__ = (Index("ix_suggested_article_query_article", "query_id", "article_id", "position"),)
 
     query_id: str = Field(foreign_key="suggestion_set.id", primary_key=True, max_length=32)
     position: int = Field(primary_key=True)
@@ -77,3 +89,46 @@ class Event(SQLModel, table=True):
     ts_epoch: float = Field(index=True, description="when it happened (client clock, clamped), epoch seconds")
     received_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     idempotency_key: str = Field(max_length=200, unique=True)
+
+
+class HelpdeskTicket(SQLModel, table=True):
+    """A ticket imported from a helpdesk export (app/tickets.py): a gap signal of its own, stored redacted."""
+
+    __tablename__ = "helpdesk_ticket"
+
+    id: str = Field(primary_key=True, max_length=200, description="the helpdesk's ticket id, or a hash of the ticket")
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True), description="when the customer wrote in")
+    created_epoch: float = Field(index=True)
+    imported_epoch: float = Field(index=True)
+    locale: str | None = Field(default=None, max_length=16)
+    subject: str | None = Field(default=None, description="redacted; purged after the retention period")
+    body: str | None = Field(default=None, description="redacted; purged after the retention period")
+    # Embedded like a question (float16), so tickets cluster with inquiries; purged with the text.
+    vector: bytes | None = Field(default=None, sa_type=LargeBinary)
+    gap_topic_id: str | None = Field(default=None, max_length=32, index=True)
+
+
+class GapTopicSet(SQLModel, table=True):
+    """The topics of one computed gap report whose period reaches the present: the live ones are the newest set."""
+
+    __tablename__ = "gap_topic_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    computed_epoch: float
+    period_start_epoch: float
+    period_end_epoch: float
+    similarity: float = Field(description="a new inquiry joins a topic whose centroid is at least this close")
+
+
+class GapTopic(SQLModel, table=True):
+    """One topic of a topic set, with its centroid; `id` stays the same across recomputes of the same topic."""
+
+    __tablename__ = "gap_topic"
+
+    set_id: int = Field(foreign_key="gap_topic_set.id", primary_key=True)
+    id: str = Field(primary_key=True, max_length=32)
+    rank: int
+    label: str
+    verdict: str = Field(max_length=20)
+    volume: int
+    centroid: bytes = Field(sa_type=LargeBinary, description="unit vector, float32")

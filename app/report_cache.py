@@ -1,36 +1,55 @@
-"""A small cache for expensive reports, invalidated by any new suggestion set or event."""
+"""A small cache for expensive reports, invalidated by any new suggestion set, event or imported ticket.
+
+With `max_stale_seconds`, a report is also served that long after it was computed even if the data
+moved since: the gap report then shows what joined its topics since (app/topics.py) instead of
+recomputing on every read while inquiries keep arriving.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-_VERSION = "SELECT (SELECT COUNT(*) FROM suggestion_set), (SELECT COUNT(*) FROM event)"
+_VERSION = (
+    "SELECT (SELECT COUNT(*) FROM suggestion_set), (SELECT COUNT(*) FROM event), (SELECT COUNT(*) FROM helpdesk_ticket)"
+)
 
 
 class ReportCache:
-    """Reports keyed by their parameters and the data's version (row counts: cheap, and any write moves them)."""
+    """Reports keyed by their parameters, each with the data's version (row counts: cheap, and any write moves them)."""
 
-    def __init__(self, size: int = 32) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+    def __init__(self, size: int = 32, *, max_stale_seconds: float = 0.0) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float, dict[str, Any]]] = OrderedDict()
         self._size = size
+        self._max_stale = max_stale_seconds
         self._lock = threading.Lock()
 
     def get(self, session: Session, key: tuple[Any, ...]) -> dict[str, Any] | None:
-        versioned = (*key, *session.execute(text(_VERSION)).one())
         with self._lock:
-            report = self._entries.get(versioned)
-            if report is not None:
-                self._entries.move_to_end(versioned)
-            return report
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        version, stored, report = entry
+        if time.monotonic() - stored > self._max_stale and version != _version(session):
+            return None
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+        return report
 
     def put(self, session: Session, key: tuple[Any, ...], report: dict[str, Any]) -> None:
-        versioned = (*key, *session.execute(text(_VERSION)).one())
+        version = _version(session)
         with self._lock:
-            self._entries[versioned] = report
+            self._entries[key] = (version, time.monotonic(), report)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+
+def _version(session: Session) -> tuple[Any, ...]:
+    return tuple(session.execute(text(_VERSION)).one())

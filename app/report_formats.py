@@ -40,6 +40,10 @@ def gaps_csv(report: dict[str, Any]) -> str:
             "similarity",
             "examples",
             "query_ids",
+            "ticket_ids",
+            "imported_tickets",
+            "topic_id",
+            "new_inquiries",
         ]
     )
     for rank, topic in enumerate(report["topics"], start=1):
@@ -59,6 +63,10 @@ def gaps_csv(report: dict[str, Any]) -> str:
                     topic["closest_article"]["similarity"],
                     " | ".join(topic["examples"]),
                     " ".join(topic["query_ids"]),
+                    " ".join(topic.get("ticket_ids", [])),
+                    topic.get("signals", {}).get("imported_ticket", 0),
+                    topic.get("topic_id"),
+                    topic.get("new_inquiries"),
                 )
             ]
         )

@@ -29,7 +29,8 @@ ACTION_FLAGS = {
 def apply_event(
     session: Session,
     *,
-    suggestion_set: SuggestionSet,
+    intent_id: str,
+    first_article: str | None,
     client_id: str,
     action: str,
     ts: float,
@@ -37,17 +38,19 @@ def apply_event(
     recontact: float,
     position: int | None = None,
 ) -> None:
-    """Update the flags of every set this event speaks for (in the caller's transaction)."""
+    """Update the flags of every set this event speaks for (in the caller's transaction).
+
+    `intent_id` and `first_article` are those of the event's suggestion set (its own id when it began an intent).
+    """
     flags: dict[str, Any] = dict(ACTION_FLAGS.get(action, {}))
     if not flags:
         return
     if action == "click" and position is not None:
         current = col(SuggestionSet.click_position)
         flags["click_position"] = case((current.is_(None) | (current > position), position), else_=current)
-    intent = suggestion_set.intent_id or suggestion_set.id
     session.execute(
         update(SuggestionSet)
-        .where(col(SuggestionSet.intent_id) == intent, col(SuggestionSet.created_epoch) >= ts - window)
+        .where(col(SuggestionSet.intent_id) == intent_id, col(SuggestionSet.created_epoch) >= ts - window)
         .values(**flags)
     )
     if action != "ticket_submitted" or not client_id:
@@ -61,12 +64,12 @@ def apply_event(
         )
         .values(ticketed=True)
     )
-    if suggestion_set.first_article is not None:
+    if first_article is not None:
         session.execute(
             update(SuggestionSet)
             .where(
                 col(SuggestionSet.client_id) == client_id,
-                col(SuggestionSet.first_article) == suggestion_set.first_article,
+                col(SuggestionSet.first_article) == first_article,
                 col(SuggestionSet.created_epoch) >= ts - recontact,
                 col(SuggestionSet.created_epoch) < ts - window,
             )

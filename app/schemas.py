@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,6 +66,7 @@ class ReadinessReport(BaseModel):
     index_problem: str | None
     database: bool
     model: str
+    instance: str = Field(description="host:pid of the worker that answered, to tell workers and instances apart")
 
 
 Action = Literal["impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned"]
@@ -83,6 +84,10 @@ class EventBody(BaseModel):
         default=None, min_length=1, max_length=200, description="retries with the same key count once"
     )
     ts: datetime | None = Field(default=None, description="when it happened; default: when received")
+
+
+# A batch holds at least one event; the body size limit bounds it too.
+EventBatch = Annotated[list[EventBody], Field(min_length=1, max_length=500)]
 
 
 class HandoffPublic(BaseModel):
@@ -104,3 +109,11 @@ class EventsResponse(BaseModel):
     duplicates: int
     results: list[EventResult]
     handoff: HandoffPublic | None = None
+
+
+class TicketImportResponse(BaseModel):
+    read: int = Field(description="tickets in the export")
+    imported: int = Field(description="stored now (redacted and embedded)")
+    duplicates: int = Field(description="already stored, or repeated in the export: skipped")
+    expired: int = Field(description="written before the retention period: not stored")
+    assigned: int = Field(description="of those imported, how many joined a live gap topic")

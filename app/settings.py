@@ -30,9 +30,15 @@ class Settings(BaseSettings):
     publishable_keys: CommaList = []
     allowed_origins: CommaList = []
 
+    redis_url: str | None = Field(
+        default=None, description="shares rate limits across workers and instances; unset = each process counts alone"
+    )
     rate_limit_per_minute: int = Field(default=120, ge=1, description="public requests per client (IP) and key")
     rate_limit_per_key_per_minute: int = Field(default=6000, ge=1, description="public requests per key, all clients")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_import_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="ticket imports over HTTP; larger exports: `deflect import tickets`"
+    )
     retention_days: float = Field(default=90.0, gt=0, description="raw question text and vectors are purged after this")
     redact_patterns: CommaList = []
 
@@ -48,6 +54,9 @@ class Settings(BaseSettings):
         default=24.0, gt=0, description="W: how long after a suggestion set events count"
     )
     recontact_days: float = Field(default=7.0, gt=0, description="R: re-contact horizon for net deflection")
+    gap_report_max_stale_seconds: float = Field(
+        default=300.0, ge=0, description="a gap report is recomputed at most this often; 0 = whenever data changed"
+    )
     low_confidence_threshold: dict[str, float] = {"default": 0.2}
 
     @field_validator("secret_keys", "publishable_keys", "allowed_origins", "locales", mode="before")

@@ -21,6 +21,7 @@ from app.calibration import Calibration
 from app.models import SuggestedArticle, SuggestionSet
 from app.privacy import Redactor, pseudonymous_client_id
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
+from app.topics import LiveTopics
 from indexer.analysis import normalize
 from indexer.embedding import Embedder
 
@@ -92,6 +93,9 @@ def check_query(text: str, *, locale: str | None, policy: SuggestPolicy) -> str:
         raise InvalidQueryError("text is empty")
     if "\x00" in normalised:
         raise InvalidQueryError("text contains a NUL character")
+    if "\ufffd" in normalised:
+        # What a decoder leaves of bytes that were not UTF-8 (a GET query string is decoded leniently).
+        raise InvalidQueryError("text is not valid UTF-8 (it holds U+FFFD replacement characters)")
     if locale is not None and locale not in policy.locales:
         raise InvalidQueryError(f"locale {locale!r} is not one of {', '.join(policy.locales)}")
     return normalised
@@ -105,6 +109,7 @@ class Suggester:
     calibration: Calibration
     redactor: Redactor
     policy: SuggestPolicy
+    topics: LiveTopics | None = None  # the live gap topics that a failing set joins as it is recorded
 
 
 def suggest(
@@ -119,6 +124,7 @@ def suggest(
     hits: list[tuple[SearchHit, str]] = []
     confidence = 0.0
     vector: bytes | None = None
+    query_vector = None
     if len(text) >= policy.min_query_chars:
         outcome = search_articles(
             index,
@@ -131,11 +137,18 @@ def suggest(
         )
         confidence = outcome.confidence
         if outcome.query_vector is not None and not request.composing:
-            vector = outcome.query_vector.astype(np.float16).tobytes()
+            query_vector = outcome.query_vector
+            vector = query_vector.astype(np.float16).tobytes()
         floor = thresholds[0] if request.confident_only else thresholds[1]
         # Results below the low-confidence line are noise: never shown, whatever the caller asked.
         hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
     label = label_for(confidence, thresholds) if hits else NO_ANSWER
+    # In memory, no database read: a few hundred centroids at most (app/topics.py).
+    gap_topic_id = (
+        suggester.topics.assign(query_vector)
+        if suggester.topics is not None and query_vector is not None and label != ANSWERED
+        else None
+    )
     query_id = uuid.uuid4().hex
     try:
         _record(
@@ -149,6 +162,7 @@ def suggest(
             hits=hits,
             build_id=index.build_id,
             vector=vector,
+            gap_topic_id=gap_topic_id,
         )
     except SQLAlchemyError:
         # Customers still get answers while the database is down; the set is simply not recorded.
@@ -205,6 +219,7 @@ def _record(
     hits: list[tuple[SearchHit, str]],
     build_id: str,
     vector: bytes | None,
+    gap_topic_id: str | None = None,
 ) -> None:
     now = time.time()
     client_id = pseudonymous_client_id(request.client_id)
@@ -244,6 +259,7 @@ def _record(
             intent_id=intent_id,
             superseded=False,
             vector=vector,
+            gap_topic_id=gap_topic_id,
             first_article=hits[0][0].article.id if hits else None,
             **inherited,
         )

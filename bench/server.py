@@ -1,56 +1,78 @@
-"""A real uvicorn serving Deflect on loopback, for benchmarks that measure it over HTTP."""
+"""A real uvicorn serving Deflect on loopback, for benchmarks and tests that talk to it over HTTP."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
 def served(
     env: dict[str, str],
     *,
-    port: int,
+    port: int | None = None,
     cwd: Path | None = None,
-    ready_seconds: float = 120,
+    ready_seconds: float = 180,
     log_level: str = "warning",
     workers: int = 1,
+    log: Path | None = None,
 ) -> Iterator[str]:
-    """Start `uvicorn app.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200."""
+    """Start `uvicorn app.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200.
+
+    port None takes a free one. The server's output goes to `log` (a temporary file if None) and is
+    quoted in the error when the server dies or never becomes ready.
+    """
+    port = port or free_port()
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--port",
-        str(port),
-        "--log-level",
-        log_level,
-        "--workers",
-        str(workers),
+        *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"),
+        *("--port", str(port), "--log-level", log_level, "--workers", str(workers)),
     ]
-    server = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_seconds
-        while True:
+    repo = str(Path(__file__).resolve().parents[1])
+    # The checkout on the path, so a server started from another directory (cwd) still imports this code.
+    python_path = os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log.open("w+b") if log else tempfile.TemporaryFile())
+        server = subprocess.Popen(
+            command, env={**os.environ, "PYTHONPATH": python_path, **env}, cwd=cwd, stdout=output, stderr=output
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(base, server, output, ready_seconds)
+            yield base
+        finally:
+            server.terminate()
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"the server on port {port} did not become ready")
-            time.sleep(0.5)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_until_ready(base: str, server: subprocess.Popen[bytes], output: IO[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline or server.poll() is not None:
+            output.seek(0)
+            said = output.read().decode(errors="replace")[-4000:]
+            raise RuntimeError(f"the server at {base} did not become ready (exit {server.poll()}):\n{said}")
+        time.sleep(0.25)

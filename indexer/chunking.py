@@ -25,6 +25,11 @@ class Passage:
     is_question: bool = False
 
     @property
+    def is_title(self) -> bool:
+        """The passage that is the article's title alone (every article has one, first)."""
+        return not self.is_question and not self.heading and not self.text
+
+    @property
     def embedding_text(self) -> str:
         """What the embedder and the lexical index read: a question alone, else title, heading, text."""
         if self.is_question:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -17,6 +18,7 @@ from tests.factories import small_help_center
 from tests.fakes import HashingEmbedder
 
 POSTGRES_URL = os.environ.get("DEFLECT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("DEFLECT_TEST_REDIS_URL")
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +58,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine = make_engine(POSTGRES_URL)
     reset_schema(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared rate-limit store: DEFLECT_TEST_REDIS_URL (CI sets it; then an unreachable Redis fails the test)."""
+    url = REDIS_URL or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if REDIS_URL:
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379 and DEFLECT_TEST_REDIS_URL is not set")
+    return url
 
 
 @pytest.fixture

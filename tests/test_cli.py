@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,26 @@ def test_import_of_a_broken_zendesk_file_imports_nothing(env: Path) -> None:
     result = CliRunner().invoke(cli, ["import", "zendesk", str(source)])
     assert result.exit_code == 1
     assert "nothing imported" in result.output
+
+
+def test_import_tickets_stores_them_once_and_reports_bad_rows(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes import HashingEmbedder
+
+    monkeypatch.setattr("app.cli.load_embedder", lambda _model: HashingEmbedder())
+    source = env / "tickets.json"
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    source.write_text(
+        json.dumps({"tickets": [{"id": 1, "subject": "年末調整", "description": "書類", "created_at": yesterday}]}),
+        encoding="utf-8",
+    )
+    first = CliRunner().invoke(cli, ["import", "tickets", str(source)])
+    assert first.exit_code == 0, first.output
+    assert "imported 1 of 1 tickets: 0 already imported" in first.output
+    again = CliRunner().invoke(cli, ["import", "tickets", str(source)])
+    assert "imported 0 of 1 tickets: 1 already imported" in again.output
+
+    bad = env / "bad.csv"
+    bad.write_text("subject,body,created_at\nok,fine,2026-01-01\nbad,row,someday\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["import", "tickets", str(bad)])
+    assert refused.exit_code == 1
+    assert "nothing imported" in refused.output and "line 3: created_at 'someday'" in refused.output

@@ -7,14 +7,14 @@ from fastapi import APIRouter
 from app.deps import LiveIndexDep, PublicAccess, SessionDep, SettingsDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
-from app.schemas import EventBody, EventResult, EventsResponse, HandoffPublic
+from app.schemas import EventBatch, EventBody, EventResult, EventsResponse, HandoffPublic
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[PublicAccess])
 
 
 @router.post("/events", response_model=EventsResponse)
 def create_events(
-    body: EventBody | list[EventBody], session: SessionDep, live_index: LiveIndexDep, settings: SettingsDep
+    body: EventBody | EventBatch, session: SessionDep, live_index: LiveIndexDep, settings: SettingsDep
 ) -> EventsResponse:
     """Report one event or a batch against suggestion sets' `query_id`s.
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app.deflection import Period
-from app.deps import FromDate, GapCacheDep, LiveIndexDep, SecretAccess, SessionDep, SettingsDep, ToDate
+from app.deps import (
+    FromDate,
+    GapCacheDep,
+    LiveIndexDep,
+    LiveTopicsDep,
+    SecretAccess,
+    SessionDep,
+    SettingsDep,
+    ToDate,
+)
 from app.gaps import GapSettings, gap_report, unanswered_questions
 from app.report_formats import gaps_csv, rows_csv
+from app.topics import live_topics_report, topic_inquiries, with_new_inquiries
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
@@ -20,20 +30,27 @@ def read_gap_report(
     session: SessionDep,
     settings: SettingsDep,
     live_index: LiveIndexDep,
+    live_topics: LiveTopicsDep,
     cache: GapCacheDep,
     from_: FromDate = None,
     to: ToDate = None,
     format: Literal["json", "csv"] = "json",
+    refresh: Annotated[bool, Query(description="recompute now, even if the cached report is recent")] = False,
 ) -> dict[str, Any] | Response:
     """Topics of failing questions, ranked by impact, each with a verdict: missing article or article fails.
 
-    Each topic lists its member `query_ids`, up to five redacted example questions, the closest
-    article and its similarity, and the trend against the previous period of equal length.
+    Each topic lists its member `query_ids` (and `ticket_ids` of imported helpdesk tickets), its
+    signal counts, up to five redacted examples, the closest article and its similarity, and the trend
+    against the previous period of equal length. A report of a period that reaches today names live
+    topics (`topic_id`) that new failing inquiries join as they arrive; `new_inquiries` counts those
+    that joined since the report was computed (`computed_at`). The report is recomputed when asked
+    again after the data changed, at most every `DEFLECT_GAP_REPORT_MAX_STALE_SECONDS`, or with `refresh`.
     """
     period = Period.of(from_, to)
     index = live_index.current
-    key = (period.start, period.end, index.build_id if index else None)
-    report = cache.get(session, key)
+    # The dates as asked, not the period: "the last 30 days" asked twice is the same report.
+    key = (from_, to, index.build_id if index else None)
+    report = None if refresh else cache.get(session, key)
     if report is None:
         report = gap_report(
             session,
@@ -43,6 +60,8 @@ def read_gap_report(
             settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
         )
         cache.put(session, key, report)
+        live_topics.refresh(session)  # this process assigns to the topics just published at once
+    report = with_new_inquiries(session, report)
     if format == "csv":
         return Response(
             gaps_csv(report),
@@ -71,3 +90,28 @@ def read_unanswered_questions(
             headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
         )
     return {"from": period.start.isoformat(), "to": period.end.isoformat(), "questions": questions}
+
+
+@router.get("/gaps/topics", response_model=None)
+def read_live_gap_topics(session: SessionDep) -> dict[str, Any]:
+    """The live gap topics, from the last computed gap report that reaches today, without recomputing it.
+
+    Each topic has its `topic_id`, label, verdict and volume when computed, and `new_inquiries`: the
+    failing questions and imported tickets that joined it since (assigned as they were recorded).
+    """
+    return live_topics_report(session)
+
+
+@router.get("/gaps/topics/{topic_id}", response_model=None)
+def read_gap_topic(
+    session: SessionDep,
+    topic_id: Annotated[str, Path(max_length=32)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """One live gap topic and the new inquiries that joined it since the report was computed, newest first.
+
+    Each inquiry is a suggestion set (`kind: suggestion_set`, `id` is its query_id) or an imported
+    ticket (`kind: imported_ticket`, `id` is the helpdesk's ticket id), with its redacted text.
+    A topic that is no longer live (the report was recomputed without it) is a 404.
+    """
+    return topic_inquiries(session, topic_id=topic_id, limit=limit)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -33,5 +36,6 @@ def read_readiness(session: SessionDep, live_index: LiveIndexDep, settings: Sett
         index_problem=live_index.problem,
         database=database,
         model=settings.model,
+        instance=f"{socket.gethostname()}:{os.getpid()}",
     )
     return JSONResponse(report.model_dump(), status_code=200 if report.ready else 503)

@@ -203,6 +203,9 @@
       label.append(el("strong", topic.label));
       const locales = Object.entries(topic.locales || {}).map(([loc, n]) => `${loc} ${n}`).join(", ");
       if (locales) label.append(el("div", locales, "muted"));
+      const tickets = (topic.signals || {}).imported_ticket || 0;
+      if (tickets) label.append(el("div", `${tickets} imported helpdesk ${tickets === 1 ? "ticket" : "tickets"}`, "muted"));
+      if (topic.new_inquiries) label.append(el("div", `+${topic.new_inquiries} new since this report`, "new-inquiries"));
       const missing = topic.verdict === "missing_article";
       const verdict = el("span", missing ? "Missing article" : "Article fails", `badge ${missing ? "badge-missing" : "badge-fails"}`);
       const closest = topic.closest_article || {};

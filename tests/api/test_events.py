@@ -123,3 +123,32 @@ def test_keystrokes_of_one_edit_chain_are_one_search_intent(client: TestClient, 
     counted = [s.text for s in sets if not s.superseded and not s.composing]
     assert counted == ["パスワードを忘れた", "有給休暇"]
     assert len({s.intent_id for s in sets[:4]}) == 1
+
+
+def test_a_key_repeated_within_a_batch_counts_once(client: TestClient, engine: Engine) -> None:
+    shown = _suggest(client)
+    event = {"query_id": shown["query_id"], "client_id": "c1", "action": "impression", "idempotency_key": "k1"}
+    stored = client.post("/v1/events", json=[{**event, "idempotency_key": "k0"}])
+    assert stored.status_code == 200
+    response = client.post("/v1/events", json=[event, event, {**event, "idempotency_key": "k0"}])
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["accepted", "duplicate", "duplicate"]
+    assert sorted(e.idempotency_key for e in _events(engine)) == ["k0", "k1"]
+
+
+def test_a_click_marks_its_suggestion_set_clicked_at_its_position(client: TestClient, engine: Engine) -> None:
+    shown = _suggest(client, "有給休暇", client_id="c2")
+    last = len(shown["results"])
+    article = shown["results"][-1]["article_id"]
+    event = {
+        "query_id": shown["query_id"],
+        "client_id": "c2",
+        "action": "click",
+        "article_id": article,
+        "position": last,
+    }
+    assert client.post("/v1/events", json=event).status_code == 200
+    with Session(engine) as session:
+        stored = session.get(SuggestionSet, shown["query_id"])
+    assert stored is not None
+    assert (stored.clicked, stored.click_position, stored.explicit) == (True, last, False)

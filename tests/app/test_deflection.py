@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
+from collections import Counter, defaultdict
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session
 
-from app.deflection import InvalidPeriodError, Period, deflection_report
-from app.models import SuggestionSet
+from app.db import create_tables, make_engine
+from app.deflection import COUNTS, InvalidPeriodError, Period, deflection_report
+from app.models import SuggestedArticle, SuggestionSet
 
 HOUR = 3600.0
 
@@ -186,3 +189,120 @@ def test_rebuilding_the_rollup_from_events_gives_the_same_report(scripted: Engin
     after = _report(scripted, group_by="channel")
     assert after["totals"] == before["totals"]
     assert after["groups"] == before["groups"]
+
+
+ARTICLES = [f"article-{i}" for i in range(6)]
+
+
+def _random_sets(engine: Engine, *, now: float, count: int = 400) -> list[dict]:  # type: ignore[type-arg]
+    """Sets with every combination of rollup flags, spread over 12 days, some of them still in the window."""
+    rng = random.Random(7)
+    sets, shown = [], []
+    for n in range(count):
+        at = now - rng.random() * 12 * 24 * HOUR
+        articles = rng.sample(ARTICLES, 0 if rng.random() < 0.15 else rng.randint(1, 4))
+        flags = {flag: rng.random() < 0.3 for flag in ("clicked", "explicit", "helpful", "not_helpful", "ticketed")}
+        sets.append(
+            {
+                "id": f"set{n:05d}",
+                "created_at": dt.datetime.fromtimestamp(at, dt.UTC),
+                "created_epoch": at,
+                "created_day": dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d"),
+                "channel": rng.choice(["search", "form", "api"]),
+                "label": rng.choice(["answered", "low_confidence", "no_answer"]),
+                "confidence": 0.5,
+                "result_count": len(articles),
+                "index_build": "test",
+                "composing": rng.random() < 0.1,
+                "superseded": rng.random() < 0.1,
+                "intent_id": f"set{n:05d}",
+                "first_article": articles[0] if articles else None,
+                "click_position": rng.choice([None, *range(1, len(articles) + 1)]),
+                "recontacted": rng.random() < 0.3,
+                **flags,
+            }
+        )
+        shown += [
+            {"query_id": f"set{n:05d}", "position": p, "article_id": a, "score": 0.5, "confidence": 0.5}
+            for p, a in enumerate(articles, start=1)
+        ]
+    with Session(engine) as session:
+        session.execute(insert(SuggestionSet), sets)
+        session.execute(insert(SuggestedArticle), shown)
+        session.commit()
+    for row in sets:
+        row["articles"] = [a["article_id"] for a in shown if a["query_id"] == row["id"]]
+    return sets
+
+
+def _expected(sets: list[dict], *, period: Period, now: float, group_by: str | None, channel: str | None) -> dict:  # type: ignore[type-arg]
+    """The figures straight from the definitions, one set at a time."""
+    groups: dict[object, Counter[str]] = defaultdict(Counter)
+    positions: dict[object, list[int]] = defaultdict(list)
+    for s in sets:
+        if not period.start.timestamp() <= s["created_epoch"] < period.end.timestamp() or s["composing"]:
+            continue
+        if s["superseded"] or (channel and s["channel"] != channel):
+            continue
+        outcome = (
+            "not_deflected"
+            if s["ticketed"]
+            else "not_shown"
+            if s["result_count"] == 0
+            else "pending"
+            if s["created_epoch"] + 24 * HOUR > now
+            else "explicit"
+            if s["explicit"]
+            else "implicit"
+            if s["channel"] == "form" and (s["clicked"] or s["helpful"])
+            else "none"
+        )
+        shown = s["result_count"] > 0
+        counts = {
+            "suggestion_sets": True,
+            "shown": shown,
+            "explicit_deflected": outcome == "explicit",
+            "implicit_deflected": outcome == "implicit",
+            "not_deflected": outcome == "not_deflected" and shown,
+            "pending": outcome == "pending",
+            "net_deflected": outcome in ("explicit", "implicit") and not s["recontacted"],
+            "clicked": shown and s["clicked"],
+            "no_result": not shown,
+            "low_confidence": s["label"] == "low_confidence",
+            "helpful": s["helpful"],
+            "not_helpful": s["not_helpful"],
+        }
+        keys = {None: [(None, s["click_position"])], "day": [(s["created_day"], s["click_position"])]}
+        keys["channel"] = [(s["channel"], s["click_position"])]
+        keys["article"] = [(a, p if p == s["click_position"] else None) for p, a in enumerate(s["articles"], start=1)]
+        for key, position in [*keys[group_by], *([] if group_by is None else [("total", s["click_position"])])]:
+            groups[key].update({name: int(value) for name, value in counts.items()})
+            if position is not None:
+                positions[key].append(position)
+
+    def figures(key: object) -> dict:  # type: ignore[type-arg]
+        clicks = positions[key]
+        return {name: groups[key][name] for name in COUNTS} | {
+            "average_click_position": round(sum(clicks) / len(clicks), 3) if clicks else None
+        }
+
+    totals = "total" if group_by else None
+    return {"totals": figures(totals), "groups": {k: figures(k) for k in groups if k != totals}}
+
+
+@pytest.mark.parametrize("group_by", [None, "day", "channel", "article"])
+def test_every_figure_follows_the_definitions_set_by_set(database_url: str, group_by: str | None) -> None:
+    engine = make_engine(database_url)
+    create_tables(engine)
+    now = time.time()
+    sets = _random_sets(engine, now=now)
+    period = Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today())
+    for channel in (None, "form"):
+        with Session(engine) as session:
+            report = deflection_report(session, period=period, group_by=group_by, channel=channel, now=now)
+        expected = _expected(sets, period=period, now=now, group_by=group_by, channel=channel)
+        picked = [*COUNTS, "average_click_position"]
+        assert {name: report["totals"][name] for name in picked} == expected["totals"]
+        assert {g["key"]: {name: g[name] for name in picked} for g in report["groups"]} == expected["groups"]
+        assert [g["key"] for g in report["groups"]] == sorted(g["key"] for g in report["groups"])
+    engine.dispose()

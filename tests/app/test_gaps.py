@@ -47,3 +47,21 @@ def test_build_topics_ranks_by_impact_and_labels_with_key_terms(analyzer: Analyz
     assert "phone" in topics[0]["label"] and "交通" in topics[1]["label"]
     assert topics[0]["verdict"] == "missing_article"
     assert topics[0]["query_ids"] == [f"q{i}" for i in range(3, 8)]
+
+
+def test_build_topics_merges_imported_tickets_into_topics_and_counts_them_apart(analyzer: Analyzer) -> None:
+    vectors, _ = _blobs([4, 3])  # rows 0-3 one topic, 4-6 another
+    failing = [Inquiry(f"q{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (0, 1)]
+    failing += [
+        Inquiry(f"t{i}", "年末調整の書類 — 作りたい", None, vectors[i], {"imported_ticket"}, "imported_ticket")
+        for i in (2, 3)
+    ]
+    failing += [
+        Inquiry(f"t{i}", "invoice address", None, vectors[i], {"imported_ticket"}, "imported_ticket") for i in (4, 5, 6)
+    ]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    mixed = next(t for t in topics if t["query_ids"])
+    tickets_only = next(t for t in topics if not t["query_ids"])
+    assert (mixed["query_ids"], mixed["ticket_ids"]) == (["q0", "q1"], ["t2", "t3"])
+    assert mixed["signals"] == {"no_result": 2, "imported_ticket": 2} and mixed["volume"] == 4
+    assert tickets_only["ticket_ids"] == ["t4", "t5", "t6"] and tickets_only["signals"] == {"imported_ticket": 3}

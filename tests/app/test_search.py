@@ -84,3 +84,20 @@ def test_live_index_keeps_the_good_build_when_a_broken_one_is_published(index_di
     assert live.refresh() is False
     assert live.current is good and live.problem is not None
     assert live.refresh() is False  # not retried until another build is published
+
+
+def test_search_ranks_an_article_whose_phrasings_agree_above_one_with_a_single_match(
+    tmp_path: Path, analyzer: Analyzer
+) -> None:
+    from indexer.articles import Article
+    from indexer.build import build_from_articles
+
+    refund = ("refund my order", "refund for my order please", "order refund", "get a refund for the order")
+    articles = [
+        Article(id="lone", title="Shipping", locale="en", body="Shipping", questions=("refund my order",)),
+        Article(id="refunds", title="Refunds", locale="en", body="Refunds", questions=refund),
+    ]
+    build_from_articles(articles, index_dir=tmp_path, embedder=HashingEmbedder(), analyzer=analyzer)
+    index = SearchIndex(store.load_current(tmp_path), analyzer)
+
+    assert [article_id for article_id, _ in _ids(index, "refund my order")][:2] == ["refunds", "lone"]

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
 from indexer.embedding import load_embedder
@@ -51,26 +46,6 @@ class Server:
         return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError):
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.25)
-    raise RuntimeError(f"the server was not ready within {timeout} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`uvicorn app.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
@@ -80,11 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         content_dir=REPO / "content", index_dir=index_dir, embedder=load_embedder(), analyzer=Analyzer()
     )
     assert report.published and not report.problems
-    port = _free_port()
     database = root / "d.db"
     env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
         "DEFLECT_DATABASE_URL": f"sqlite:///{database}",
         "DEFLECT_INDEX_DIR": str(index_dir),
         "DEFLECT_CONTENT_DIR": str(REPO / "content"),
@@ -95,22 +67,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "100000",
         "DEFLECT_ATTRIBUTION_WINDOW_HOURS": str(WINDOW_HOURS),
     }
-    log = root / "server.log"
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"]
     # cwd is the temporary directory, so a developer's .env never leaks into the test server.
-    with log.open("wb") as output:
-        process = subprocess.Popen([*command, "--port", str(port)], cwd=root, env=env, stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(url, process, log)
+    with served(env, cwd=root, log=root / "server.log") as url:
         yield Server(url=url, database=database)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ pytestmark = [
 pytest.importorskip("playwright")
 
 UNANSWERED = "交通費の精算はできますか"
+# Customer text the dashboard must show as text: markup in it must never become elements or run.
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 # (question, locale, channel, what the customer did): explicit, implicit (a click on the form), and no deflection.
 ANSWERED = [
     ("パスワードを忘れてログインできません", "ja", "form", "solved"),
@@ -64,7 +66,8 @@ def _event(api: httpx.Client, answer: dict[str, Any], client_id: str, action: st
 
 @pytest.fixture(scope="module")
 def seeded(server: Server) -> Server:
-    """Answered questions that were clicked or solved, and one question nothing answers, asked three times."""
+    """Answered questions that were clicked or solved, one question nothing answers asked three times,
+    and a markup-laden one asked twice."""
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {PUBLISHABLE_KEY}"}) as api:
         for i, (text, locale, channel, action) in enumerate(ANSWERED):
             client_id = f"seed-answered-{i}"
@@ -75,6 +78,10 @@ def seeded(server: Server) -> Server:
         for i in range(3):
             client_id = f"seed-expenses-{i}"
             answer = _ask(api, UNANSWERED, "ja", "form", client_id)
+            _event(api, answer, client_id, "ticket_submitted")
+        for i in range(2):
+            client_id = f"seed-hostile-{i}"
+            answer = _ask(api, HOSTILE, "en", "form", client_id)
             _event(api, answer, client_id, "ticket_submitted")
     time.sleep(WINDOW_HOURS * 3600 + 0.5)  # until every seeded set is decided
     return server
@@ -146,6 +153,29 @@ def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, se
         page.wait_for_timeout(100)
     assert sum(by_label["Implicitly deflected"]) == form_totals["implicit_deflected"]
     assert shown + sum(by_label["Not deflected"]) == expected
+
+
+def test_dashboard_shows_markup_in_questions_as_text(page: Page, seeded: Server) -> None:
+    _sign_in(page, seeded, SECRET_KEY)
+
+    question = page.locator("#questions-table tr.unanswered-question", has_text="onerror")
+    question.wait_for()
+    assert HOSTILE in question.inner_text()
+    topic = page.locator("#gaps-table tr.gap-topic", has_text="onerror")
+    assert topic.locator(".examples li").all_inner_texts() == [HOSTILE]
+    assert page.locator("#report img, #report script").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_dashboard_counts_new_questions_on_a_known_topic(page: Page, seeded: Server) -> None:
+    _sign_in(page, seeded, SECRET_KEY)
+    topic = page.locator("#gaps-table tr.gap-topic", has_text=UNANSWERED)
+    topic.wait_for()  # the report is computed now, and its topics are live
+    with httpx.Client(base_url=seeded.url, headers={"Authorization": f"Bearer {PUBLISHABLE_KEY}"}) as api:
+        _ask(api, UNANSWERED, "ja", "form", "seed-expenses-later")
+
+    page.click("#range-form button[type=submit]")
+    page.locator("#gaps-table tr.gap-topic .new-inquiries", has_text="+1 new since this report").wait_for()
 
 
 def test_dashboard_refuses_a_publishable_key(page: Page, seeded: Server) -> None:

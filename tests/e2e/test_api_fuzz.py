@@ -45,7 +45,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DEFLECT_LOG_FORMAT": "text",
     }
     # Fuzzed requests that are not valid HTTP are refused by uvicorn itself, with a warning each: keep it quiet.
-    with served(env, port=8791, cwd=REPO, log_level="error") as url:
+    with served(env, cwd=REPO, log_level="error") as url:
         yield url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,3 +120,31 @@ def test_unanswered_questions_list_the_no_answer_ones_most_asked_first(client: T
     assert "交通費の精算はできますか" in {q["text"] for q in questions}
     csv = client.get("/v1/reports/questions", params={"format": "csv"})
     assert csv.text.startswith("text,label,asked,last_seen")
+
+
+def test_english_helpdesk_tickets_join_the_japanese_topic_and_so_do_new_questions(client: TestClient) -> None:
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    tickets = [
+        {
+            "id": "zd-1",
+            "subject": "How do I claim travel expenses?",
+            "description": "I need to get reimbursed for my train fare.",
+            "created_at": yesterday,
+        },
+        {
+            "id": "zd-2",
+            "subject": "Travel expense reimbursement",
+            "description": "Can I submit my commuting costs in Kumo Kintai?",
+            "created_at": yesterday,
+        },
+    ]
+    assert client.post("/v1/tickets/import", json={"tickets": tickets}).json()["imported"] == 2
+    report = client.get("/v1/reports/gaps", params={"refresh": True}).json()
+    expenses = next(topic for topic in report["topics"] if "交通" in topic["label"])
+    assert sorted(expenses["ticket_ids"]) == ["zd-1", "zd-2"] and expenses["signals"]["imported_ticket"] == 2
+    assert len(expenses["query_ids"]) == len(EXPENSES_JA)
+
+    asked = client.post("/v1/suggest", json={"text": "交通費を精算する方法はありますか", "locale": "ja"}).json()
+    assert asked["label"] != "answered"
+    joined = client.get(f"/v1/reports/gaps/topics/{expenses['topic_id']}").json()["inquiries"]
+    assert [inquiry["id"] for inquiry in joined] == [asked["query_id"]]

@@ -15,6 +15,7 @@ def test_split_passages_makes_a_title_passage_then_one_per_heading() -> None:
         (3, "注意", "締め後は不可"),
     ]
     assert all(p.title == "打刻の修正" for p in passages)
+    assert [p.is_title for p in passages] == [True, False, False, False]
     assert passages[2].embedding_text == "打刻の修正\n手順\n1. 開く"
 
 

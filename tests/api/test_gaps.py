@@ -1,0 +1,107 @@
+"""Gap report with imported tickets, and new inquiries joining its topics at write time (hashing embedder)."""
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.models import HelpdeskTicket, SuggestionSet
+
+YESTERDAY = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(timespec="seconds")
+YEAR_END_ASKED = ["年末調整の書類を作成したい", "年末調整の書類を作成したいです"]
+YEAR_END_TICKETS = [
+    {"id": "t1", "subject": "年末調整の書類を作成したいのですが", "created_at": YESTERDAY},
+    {"id": "t2", "subject": "年末調整の書類を作成する方法", "created_at": YESTERDAY},
+]
+INVOICE_TICKETS = [  # no one asked the search box: only the helpdesk knows this topic
+    {"id": "t3", "subject": "請求書の宛名を変更したい", "created_at": YESTERDAY},
+    {"id": "t4", "subject": "請求書の宛名を変更したいです", "created_at": YESTERDAY},
+    {"id": "t5", "subject": "請求書の宛名を変更する方法", "created_at": YESTERDAY},
+]
+
+
+def _ask(client: TestClient, text: str) -> dict[str, object]:
+    response = client.post("/v1/suggest", json={"text": text, "channel": "form"})
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _seed(client: TestClient) -> list[str]:
+    asked = [str(_ask(client, text)["query_id"]) for text in YEAR_END_ASKED]
+    imported = client.post("/v1/tickets/import", json=YEAR_END_TICKETS + INVOICE_TICKETS)
+    assert imported.status_code == 200 and imported.json()["imported"] == 5
+    return asked
+
+
+def test_imported_tickets_are_a_signal_of_their_own_merged_into_topics(client: TestClient) -> None:
+    asked = _seed(client)
+    response = client.get("/v1/reports/gaps")
+    assert response.status_code == 200
+    report = response.json()
+    assert report["imported_tickets"] == 5 and report["signals"]["imported_ticket"] == 5
+    assert report["signals"]["no_result"] == 2
+    by_tickets = {tuple(t["ticket_ids"]): t for t in report["topics"]}
+    year_end, invoices = by_tickets[("t1", "t2")], by_tickets[("t3", "t4", "t5")]
+    assert sorted(year_end["query_ids"]) == sorted(asked)
+    assert year_end["signals"]["imported_ticket"] == 2 and year_end["signals"]["no_result"] == 2
+    assert invoices["query_ids"] == [] and invoices["signals"] == {"imported_ticket": 3}
+    assert invoices["examples"][0].startswith("請求書の宛名を変更")
+    assert all(t["topic_id"] and t["new_inquiries"] == 0 for t in report["topics"])
+
+
+def test_a_new_failing_question_close_to_a_topic_joins_it_at_write_time(client: TestClient, engine: Engine) -> None:
+    _seed(client)
+    topics = client.get("/v1/reports/gaps").json()["topics"]
+    year_end = next(t for t in topics if "t1" in t["ticket_ids"])
+
+    close = _ask(client, "年末調整の書類を作成したいと思っています")
+    unrelated = _ask(client, "Refund for a double charge on my card")
+    assert close["label"] != "answered" and unrelated["label"] != "answered"
+    with Session(engine) as session:
+        assert session.get(SuggestionSet, close["query_id"]).gap_topic_id == year_end["topic_id"]  # type: ignore[union-attr]
+        assert session.get(SuggestionSet, unrelated["query_id"]).gap_topic_id is None  # type: ignore[union-attr]
+
+    live = client.get("/v1/reports/gaps/topics").json()
+    counts = {t["topic_id"]: t["new_inquiries"] for t in live["topics"]}
+    assert counts[year_end["topic_id"]] == 1 and sum(counts.values()) == 1
+    detail = client.get(f"/v1/reports/gaps/topics/{year_end['topic_id']}")
+    assert detail.status_code == 200
+    assert [(i["kind"], i["id"]) for i in detail.json()["inquiries"]] == [("suggestion_set", close["query_id"])]
+
+    cached = client.get("/v1/reports/gaps").json()  # recent: served as computed, with what joined since
+    assert next(t for t in cached["topics"] if t["topic_id"] == year_end["topic_id"])["new_inquiries"] == 1
+    csv = client.get("/v1/reports/gaps", params={"format": "csv"}).text.splitlines()
+    header, rows = csv[0].split(","), [row.split(",") for row in csv[1:]]
+    assert header[-2:] == ["topic_id", "new_inquiries"]
+    assert [row[-1] for row in rows if row[-2] == year_end["topic_id"]] == ["1"]
+
+    recomputed = client.get("/v1/reports/gaps", params={"refresh": True}).json()
+    again = next(t for t in recomputed["topics"] if t["topic_id"] == year_end["topic_id"])  # the id is kept
+    assert close["query_id"] in again["query_ids"] and again["new_inquiries"] == 0
+
+
+def test_an_imported_ticket_close_to_a_topic_joins_it(client: TestClient, engine: Engine) -> None:
+    _seed(client)
+    invoices = next(t for t in client.get("/v1/reports/gaps").json()["topics"] if "t3" in t["ticket_ids"])
+    later = [
+        {"id": "t6", "subject": "請求書の宛名を変更したいのですが", "created_at": YESTERDAY},
+        {"id": "t7", "subject": "How do I export my timesheet to Excel?", "created_at": YESTERDAY},
+    ]
+    response = client.post("/v1/tickets/import", json=later)
+    assert response.status_code == 200 and response.json()["assigned"] == 1
+    with Session(engine) as session:
+        assert session.get(HelpdeskTicket, "t6").gap_topic_id == invoices["topic_id"]  # type: ignore[union-attr]
+        assert session.get(HelpdeskTicket, "t7").gap_topic_id is None  # type: ignore[union-attr]
+    detail = client.get(f"/v1/reports/gaps/topics/{invoices['topic_id']}").json()
+    assert [(i["kind"], i["id"]) for i in detail["inquiries"]] == [("imported_ticket", "t6")]
+
+
+def test_a_past_period_names_no_live_topics_and_an_unknown_topic_is_404(client: TestClient) -> None:
+    _seed(client)
+    past = client.get("/v1/reports/gaps", params={"from": "2020-01-01", "to": "2020-01-31"}).json()
+    assert past["topics"] == [] and past["new_inquiries"] is None
+    assert client.get("/v1/reports/gaps/topics").json()["topics"] == []  # nothing computed up to today yet
+    missing = client.get("/v1/reports/gaps/topics/0123456789ab")
+    assert missing.status_code == 404 and missing.json()["error"] == "unknown_topic"
