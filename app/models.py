@@ -23,13 +23,15 @@ class SuggestionSet(SQLModel, table=True):
             *("created_epoch", "composing", "superseded", "channel", "created_day", "result_count", "label"),
             *("ticketed", "explicit", "clicked", "helpful", "not_helpful", "recontacted", "click_position", "id"),
         ),
+        # A client's recent sets (edit chains, tickets and re-contacts): a range, however long its history.
+        Index("ix_suggestion_set_client_created", "client_id", "created_epoch"),
     )
 
     id: str = Field(primary_key=True, max_length=32, description="the query_id")
     created_at: dt.datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
     channel: str = Field(max_length=8, index=True)
     locale: str | None = Field(default=None, max_length=16)
-    client_id: str | None = Field(default=None, max_length=128, index=True)
+    client_id: str | None = Field(default=None, max_length=128)
     text: str | None = Field(default=None, description="redacted question; purged after the retention period")
     label: str = Field(max_length=16)
     confidence: float

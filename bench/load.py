@@ -16,6 +16,8 @@ Prints the figures and writes bench/results/<time>-load.json.
 from __future__ import annotations
 
 import argparse
+import http.client
+import itertools
 import json
 import os
 import queue
@@ -38,7 +40,7 @@ from tqdm import tqdm
 
 from app.db import make_engine, reset_schema
 from bench.run import run_info, write_json
-from bench.server import served
+from bench.server import KeepAliveClient, served
 from indexer import store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,39 +93,45 @@ class Run:
     def now(self) -> float:
         return time.monotonic() - self.began
 
-    def call(self, client: httpx.Client, kind: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+    def post(self, client: KeepAliveClient, kind: str, path: str, body: Any) -> tuple[int, Any]:
+        """(status, answer); status 0 when no HTTP answer came. Every call is one outcome."""
         started = self.now()
         try:
-            response = client.request(method, path, **kwargs)
-        except httpx.HTTPError:
-            self.outcomes.append(Outcome(kind, started, self.now() - started, 0))
-            return None
-        self.outcomes.append(Outcome(kind, started, self.now() - started, response.status_code))
-        return response
+            status, answer = client.post_json(path, body)
+        except (OSError, http.client.HTTPException):
+            status, answer = 0, None
+        self.outcomes.append(Outcome(kind, started, self.now() - started, status))
+        return status, answer
 
 
-def _client(base: str) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {PUBLISHABLE_KEY}"})
+def _client(base: str) -> KeepAliveClient:
+    return KeepAliveClient(base, headers={"Authorization": f"Bearer {PUBLISHABLE_KEY}"})
 
 
 def suggest_client(run: Run, number: int, questions: list[dict[str, str]]) -> None:
     rng = random.Random(number)
-    with _client(run.base) as client:
-        while not run.stop.is_set():
-            question = rng.choice(questions)
-            body = {"text": question["text"], "locale": question["locale"], "client_id": f"load-{number}"}
-            body["channel"] = rng.choice(["search", "form"])
-            response = run.call(client, "suggest", "POST", "/v1/suggest", json=body)
-            if response is None or response.status_code != 200:
-                continue
-            answer = response.json()
-            if not answer["recorded"]:
-                run.not_recorded += 1  # answered while the database was away: there is no set to report on
-                continue
-            try:
-                run.answers.put_nowait({**answer, "client_id": body["client_id"]})
-            except queue.Full:
-                pass  # event clients are behind; not every set gets events, as in real traffic
+    client = _client(run.base)
+    customers = itertools.count()
+    customer, questions_left = f"load-{number}-{next(customers)}", rng.randint(1, 6)
+    while not run.stop.is_set():
+        # Each customer asks a few questions, then another takes over: many client ids, as on a real site.
+        if questions_left == 0:
+            customer, questions_left = f"load-{number}-{next(customers)}", rng.randint(1, 6)
+        questions_left -= 1
+        question = rng.choice(questions)
+        body = {"text": question["text"], "locale": question["locale"], "client_id": customer}
+        body["channel"] = rng.choice(["search", "form"])
+        status, answer = run.post(client, "suggest", "/v1/suggest", body)
+        if status != 200:
+            continue
+        if not answer["recorded"]:
+            run.not_recorded += 1  # answered while the database was away: there is no set to report on
+            continue
+        try:
+            run.answers.put_nowait({**answer, "client_id": body["client_id"]})
+        except queue.Full:
+            pass  # event clients are behind; not every set gets events, as in real traffic
+    client.close()
 
 
 def _events_for(answer: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
@@ -144,32 +152,33 @@ def _events_for(answer: dict[str, Any], rng: random.Random) -> list[dict[str, An
 def event_client(run: Run, number: int, retries: int = 5) -> None:
     rng = random.Random(1000 + number)
     ledger = run.ledger
-    with _client(run.base) as client:
-        while not run.stop.is_set():
-            try:
-                answer = run.answers.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            events = _events_for(answer, rng)
-            keys = [event["idempotency_key"] for event in events]
-            with ledger.lock:
-                ledger.sent.update(keys)
-            for attempt in range(retries + 1):
-                response = run.call(client, "events", "POST", "/v1/events", json=events)
-                if response is not None and response.status_code == 200:
-                    with ledger.lock:
-                        ledger.acknowledged.update(keys)
-                        ledger.in_doubt.difference_update(keys)
-                    break
+    client = _client(run.base)
+    while not run.stop.is_set():
+        try:
+            answer = run.answers.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        events = _events_for(answer, rng)
+        keys = [event["idempotency_key"] for event in events]
+        with ledger.lock:
+            ledger.sent.update(keys)
+        for attempt in range(retries + 1):
+            status, _ = run.post(client, "events", "/v1/events", events)
+            if status == 200:
                 with ledger.lock:
-                    if response is None:
-                        ledger.in_doubt.update(keys)
-                    elif attempt == retries or response.status_code < 500:
-                        ledger.refused[response.status_code] += len(keys)
-                if response is not None and response.status_code < 500 and response.status_code != 429:
-                    break  # a clear refusal that a retry would not change
-                if attempt == retries or run.stop.wait(min(8.0, 0.5 * 2**attempt)):
-                    break
+                    ledger.acknowledged.update(keys)
+                    ledger.in_doubt.difference_update(keys)
+                break
+            with ledger.lock:
+                if status == 0:
+                    ledger.in_doubt.update(keys)
+                elif attempt == retries or status < 500:
+                    ledger.refused[status] += len(keys)
+            if 0 < status < 500 and status != 429:
+                break  # a clear refusal that a retry would not change
+            if attempt == retries or run.stop.wait(min(8.0, 0.5 * 2**attempt)):
+                break
+    client.close()
 
 
 def reindexer(run: Run, content: Path, index_dir: Path, every: float, env: dict[str, str]) -> None:
@@ -262,6 +271,8 @@ def summarise(run: Run, stored_keys: set[str], elapsed: float) -> dict[str, Any]
             "server_errors_in_restart": sum(
                 1 for o in outcomes if (o.status >= 500 or o.status == 0) and in_restart_window(o)
             ),
+            # When each server error came (seconds into the run), to tell a restart's tail from a fault.
+            "server_error_times": [round(o.started, 1) for o in outcomes if o.status >= 500 or o.status == 0][:100],
         }
     ledger = run.ledger
     lost = ledger.acknowledged - stored_keys
