@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +50,26 @@ def alembic_config(connection: Any | None = None) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up)."""
-    with engine.begin() as connection:
+    """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up).
+
+    Several workers or instances start at once: one migrates, the others wait, then find it done.
+    """
+    with _sqlite_file_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            # Several workers or instances start at once: one migrates, the others wait, then find it done.
             connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
         command.upgrade(alembic_config(connection), revision)
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database (PostgreSQL has its advisory lock)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def reset_schema(engine: Engine) -> None:
