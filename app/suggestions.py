@@ -11,11 +11,13 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, update
+import sqlalchemy
+from sqlalchemy import Row, insert, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.calibration import Calibration
 from app.models import SuggestedArticle, SuggestionSet
@@ -28,6 +30,8 @@ from indexer.embedding import Embedder
 CHANNELS = ("search", "form", "api")
 logger = logging.getLogger("deflect.suggest")
 ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
+# What later keystrokes of a search intent inherit from its earlier sets (a click, say).
+INHERITED_FLAGS = ("clicked", "explicit", "helpful", "not_helpful", "ticketed", "recontacted")
 
 
 class SuggestError(Exception):
@@ -184,19 +188,25 @@ def is_edit_chain(previous: str, current: str) -> bool:
 
 def _continue_search_intent(
     session: Session, *, client_id: str, channel: str, text: str, now: float, window: float
-) -> SuggestionSet | None:
+) -> Row[Any] | None:
     """The set this keystroke continues (now marked superseded), or None when it starts a new intent.
 
     As-you-type calls from one client on one edit chain are one search intent: only its last query counts.
     """
-    previous = session.exec(
-        select(SuggestionSet)
+    # The columns an intent carries over, not the row: it holds the question's vector.
+    previous = session.execute(
+        sqlalchemy.select(
+            col(SuggestionSet.id),
+            col(SuggestionSet.intent_id),
+            col(SuggestionSet.text),
+            *(getattr(SuggestionSet, flag) for flag in INHERITED_FLAGS),
+        )
         .where(
-            SuggestionSet.client_id == client_id,
-            SuggestionSet.channel == channel,
+            col(SuggestionSet.client_id) == client_id,
+            col(SuggestionSet.channel) == channel,
             col(SuggestionSet.composing).is_(False),
             col(SuggestionSet.superseded).is_(False),
-            SuggestionSet.created_epoch >= now - window,
+            col(SuggestionSet.created_epoch) >= now - window,
         )
         .order_by(col(SuggestionSet.created_epoch).desc())
         .limit(1)
@@ -227,7 +237,7 @@ def _record(
     stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id
     # What already followed earlier keystrokes of this intent (a click, say) carries over to this set.
-    inherited = dict.fromkeys(("clicked", "explicit", "helpful", "not_helpful", "ticketed", "recontacted"), False)
+    inherited = dict.fromkeys(INHERITED_FLAGS, False)
     if client_id is not None and not request.composing:
         previous = _continue_search_intent(
             session,

@@ -9,15 +9,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PUBLISHABLE_KEY, SECRET_KEY, WINDOW_HOURS, Server
+from tests.browser.conftest import BROWSER_TESTS, PUBLISHABLE_KEY, SECRET_KEY, WINDOW_HOURS, Server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = BROWSER_TESTS
 pytest.importorskip("playwright")
 
 UNANSWERED = "交通費の精算はできますか"

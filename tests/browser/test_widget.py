@@ -8,15 +8,12 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PUBLISHABLE_KEY, Server
+from tests.browser.conftest import BROWSER_TESTS, PUBLISHABLE_KEY, Server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = BROWSER_TESTS
 pytest.importorskip("playwright")
 
 QUESTION = "パスワードを忘れてログインできません"
