@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -25,7 +25,9 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # Async too: a Session opens no connection until used, and closing one whose transaction was
+    # committed (the writing endpoints) only returns its connection to the pool.
     with Session(request.state.engine) as session:
         yield session
 

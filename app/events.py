@@ -12,10 +12,12 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
 from app.models import Event, SuggestedArticle, SuggestionSet
@@ -95,16 +97,23 @@ class _Shown:
     positions: dict[str, int] = field(default_factory=dict)  # article_id -> position
 
 
-# The sets named by a batch with the articles they showed: one round trip, no ORM objects.
-# (SQLAlchemy's select: SQLModel's takes at most four columns.)
-_SHOWN_SETS = sqlalchemy.select(
-    col(SuggestionSet.id),
-    col(SuggestionSet.intent_id),
-    col(SuggestionSet.created_epoch),
-    col(SuggestionSet.first_article),
-    col(SuggestedArticle.article_id),
-    col(SuggestedArticle.position),
-).outerjoin(SuggestedArticle, col(SuggestedArticle.query_id) == col(SuggestionSet.id))
+# Core statements on the tables, built once: an ORM statement built per request costs more to compile-key
+# than its SQL costs to run. The sets named by a batch, with the articles they showed: one round trip.
+_SETS: sqlalchemy.Table = SuggestionSet.__table__  # type: ignore[attr-defined]
+_SHOWN: sqlalchemy.Table = SuggestedArticle.__table__  # type: ignore[attr-defined]
+_EVENTS: sqlalchemy.Table = Event.__table__  # type: ignore[attr-defined]
+_SHOWN_SETS = (
+    sqlalchemy.select(
+        _SETS.c.id,
+        _SETS.c.intent_id,
+        _SETS.c.created_epoch,
+        _SETS.c.first_article,
+        _SHOWN.c.article_id,
+        _SHOWN.c.position,
+    )
+    .outerjoin(_SHOWN, _SHOWN.c.query_id == _SETS.c.id)
+    .where(_SETS.c.id.in_(sqlalchemy.bindparam("ids", expanding=True)))
+)
 
 
 def record_events(
@@ -119,8 +128,8 @@ def record_events(
     if not events:
         return EventReceipt()
     sets: dict[str, _Shown] = {}
-    for query_id, intent_id, created, first, article_id, position in session.execute(
-        _SHOWN_SETS.where(col(SuggestionSet.id).in_({e.query_id for e in events}))
+    for query_id, intent_id, created, first, article_id, position in session.connection().execute(
+        _SHOWN_SETS, {"ids": sorted({e.query_id for e in events})}
     ):
         shown = sets.setdefault(query_id, _Shown(intent_id or query_id, created, first))
         if article_id is not None:
@@ -182,13 +191,19 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     ON CONFLICT DO NOTHING makes the check and the insert one statement, so a concurrent retry of the
     same batch waits for the first and then finds its events stored, instead of failing.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Event)
+    connection = session.connection()
+    return {key for (key,) in connection.execute(_insert_new_events(connection.dialect.name), rows)}
+
+
+@cache
+def _insert_new_events(dialect_name: str) -> ReturningInsert[str]:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: ReturningInsert[str] = (
+        dialect.insert(_EVENTS)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(col(Event.idempotency_key))
+        .returning(_EVENTS.c.idempotency_key)
     )
-    return set(session.connection().execute(statement, rows).scalars())
+    return statement
 
 
 def _contradiction(event: EventIn, shown: dict[str, int]) -> str | None:

@@ -23,7 +23,7 @@ from app.deflection import ReportError
 from app.deps import AccessError
 from app.events import EventError, UnknownQueryError
 from app.live_index import LiveIndex
-from app.metrics import PURGED
+from app.metrics import PURGED, QUERY_BATCH_SIZE
 from app.middleware import GuardMiddleware
 from app.privacy import Redactor
 from app.rate_limit import RateLimited, make_rate_limiter
@@ -35,7 +35,7 @@ from app.suggestions import IndexUnavailableError, InvalidQueryError, Suggester,
 from app.tickets import InvalidTicketsError, TicketImportError, UnsupportedFormatError
 from app.topics import LiveTopics, TopicError
 from indexer.analysis import Analyzer
-from indexer.embedding import Embedder, load_embedder
+from indexer.embedding import BatchingEmbedder, Embedder, load_embedder
 
 logger = logging.getLogger("deflect")
 
@@ -50,12 +50,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             logger.warning("no DEFLECT_SECRET_KEYS or DEFLECT_PUBLISHABLE_KEYS set: every endpoint is OPEN")
         engine = make_engine(settings.database_url)
         create_tables(engine)
-        model = embedder or load_embedder(settings.model)
+        # Requests embed their questions in threads: those asked while the model is busy go in one batch.
+        model = BatchingEmbedder(embedder or load_embedder(settings.model), on_batch=QUERY_BATCH_SIZE.observe)
         analyzer = Analyzer(morphological=settings.morphological_analysis)
         live_index = LiveIndex(settings.index_dir, model=model.name, analyzer=analyzer)
         live_index.load()
         # First calls pay for lazy initialisation (tokenizer tables, BLAS); pay it before traffic.
-        model.embed_query("warm-up")
+        model.embed_queries(["warm-up"])
         analyzer.terms("ウォームアップ warm-up")
         thresholds = {loc: settings.thresholds_for(loc) for loc in [*settings.locales, "default"]}
         live_topics = LiveTopics()

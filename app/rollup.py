@@ -10,10 +10,11 @@ W and R apply as events arrive; after changing them, `rebuild` recomputes every 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, text, update
-from sqlmodel import Session, col
+from sqlalchemy import BindParameter, Integer, Table, Update, bindparam, case, text
+from sqlmodel import Session
 
 from app.models import SuggestionSet
 
@@ -24,6 +25,40 @@ ACTION_FLAGS = {
     "not_helpful": {"not_helpful": True},
     "ticket_submitted": {"ticketed": True},
 }
+
+
+# Core statements on the table, built once (see _statements_for): events arrive one request at a time.
+_SETS: Table = SuggestionSet.__table__  # type: ignore[attr-defined]
+_SINCE: BindParameter[float] = bindparam("since")
+_UNTIL: BindParameter[float] = bindparam("until")
+_TICKETED = (
+    _SETS.update()
+    .where(_SETS.c.client_id == bindparam("client"), _SETS.c.created_epoch >= _SINCE, _SETS.c.created_epoch <= _UNTIL)
+    .values(ticketed=True)
+)
+_RECONTACTED = (
+    _SETS.update()
+    .where(
+        _SETS.c.client_id == bindparam("client"),
+        _SETS.c.first_article == bindparam("first"),
+        _SETS.c.created_epoch >= bindparam("recontact_since"),
+        _SETS.c.created_epoch < _SINCE,
+    )
+    .values(recontacted=True)
+)
+
+
+@cache
+def _intent_update(action: str, with_position: bool) -> Update | None:
+    """UPDATE of the flags `action` sets on the sets of an intent within the window (None: it sets none)."""
+    flags: dict[str, Any] = dict(ACTION_FLAGS.get(action, {}))
+    if not flags:
+        return None
+    if action == "click" and with_position:
+        # The first article clicked is the one at the lowest position.
+        current, position = _SETS.c.click_position, bindparam("position", type_=Integer)
+        flags["click_position"] = case((current.is_(None) | (current > position), position), else_=current)
+    return _SETS.update().where(_SETS.c.intent_id == bindparam("intent"), _SETS.c.created_epoch >= _SINCE).values(flags)
 
 
 def apply_event(
@@ -42,38 +77,21 @@ def apply_event(
 
     `intent_id` and `first_article` are those of the event's suggestion set (its own id when it began an intent).
     """
-    flags: dict[str, Any] = dict(ACTION_FLAGS.get(action, {}))
-    if not flags:
+    statement = _intent_update(action, position is not None)
+    if statement is None:
         return
+    connection = session.connection()
+    parameters: dict[str, Any] = {"intent": intent_id, "since": ts - window}
     if action == "click" and position is not None:
-        current = col(SuggestionSet.click_position)
-        flags["click_position"] = case((current.is_(None) | (current > position), position), else_=current)
-    session.execute(
-        update(SuggestionSet)
-        .where(col(SuggestionSet.intent_id) == intent_id, col(SuggestionSet.created_epoch) >= ts - window)
-        .values(**flags)
-    )
+        parameters["position"] = position
+    connection.execute(statement, parameters)
     if action != "ticket_submitted" or not client_id:
         return
-    session.execute(
-        update(SuggestionSet)
-        .where(
-            col(SuggestionSet.client_id) == client_id,
-            col(SuggestionSet.created_epoch) >= ts - window,
-            col(SuggestionSet.created_epoch) <= ts,
-        )
-        .values(ticketed=True)
-    )
+    connection.execute(_TICKETED, {"client": client_id, "since": ts - window, "until": ts})
     if first_article is not None:
-        session.execute(
-            update(SuggestionSet)
-            .where(
-                col(SuggestionSet.client_id) == client_id,
-                col(SuggestionSet.first_article) == first_article,
-                col(SuggestionSet.created_epoch) >= ts - recontact,
-                col(SuggestionSet.created_epoch) < ts - window,
-            )
-            .values(recontacted=True)
+        connection.execute(
+            _RECONTACTED,
+            {"client": client_id, "first": first_article, "recontact_since": ts - recontact, "since": ts - window},
         )
 
 

@@ -190,7 +190,7 @@ def search_articles(
     n_articles = len(index.article_ids)
     if n_articles == 0:
         return SearchOutcome([], 0.0, terms, None)
-    vector = embedder.embed_query(text) if query_vector is None else query_vector
+    vector = embedder.embed_queries([text])[0] if query_vector is None else query_vector
 
     dense_passage = _dense_passage_scores(index, vector)
     lexical_passage = index.build.lexical.scores(terms)

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy
-from sqlalchemy import Row, insert, update
+from sqlalchemy import Row, bindparam
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app.calibration import Calibration
 from app.models import SuggestedArticle, SuggestionSet
@@ -186,34 +186,41 @@ def is_edit_chain(previous: str, current: str) -> bool:
     return shared >= max(1, min(len(previous), len(current)) - 3)
 
 
+# Core statements on the tables, built once: this runs on every keystroke, and an ORM statement built per
+# call costs more to compile-key and to pass through the unit of work than its SQL costs to run.
+_SETS: sqlalchemy.Table = SuggestionSet.__table__  # type: ignore[attr-defined]
+_SHOWN: sqlalchemy.Table = SuggestedArticle.__table__  # type: ignore[attr-defined]
+_INSERT_SET = _SETS.insert()
+_INSERT_SHOWN = _SHOWN.insert()
+# The client's latest set on the channel: the columns an intent carries over, not the row (it holds a vector).
+_LATEST_OF_CLIENT = (
+    sqlalchemy.select(_SETS.c.id, _SETS.c.intent_id, _SETS.c.text, *(_SETS.c[flag] for flag in INHERITED_FLAGS))
+    .where(
+        _SETS.c.client_id == bindparam("client_id"),
+        _SETS.c.channel == bindparam("channel"),
+        _SETS.c.composing.is_(False),
+        _SETS.c.superseded.is_(False),
+        _SETS.c.created_epoch >= bindparam("since"),
+    )
+    .order_by(_SETS.c.created_epoch.desc())
+    .limit(1)
+)
+_SUPERSEDE = _SETS.update().where(_SETS.c.id == bindparam("set_id")).values(superseded=True)
+
+
 def _continue_search_intent(
-    session: Session, *, client_id: str, channel: str, text: str, now: float, window: float
+    connection: sqlalchemy.Connection, *, client_id: str, channel: str, text: str, now: float, window: float
 ) -> Row[Any] | None:
     """The set this keystroke continues (now marked superseded), or None when it starts a new intent.
 
     As-you-type calls from one client on one edit chain are one search intent: only its last query counts.
     """
-    # The columns an intent carries over, not the row: it holds the question's vector.
-    previous = session.execute(
-        sqlalchemy.select(
-            col(SuggestionSet.id),
-            col(SuggestionSet.intent_id),
-            col(SuggestionSet.text),
-            *(getattr(SuggestionSet, flag) for flag in INHERITED_FLAGS),
-        )
-        .where(
-            col(SuggestionSet.client_id) == client_id,
-            col(SuggestionSet.channel) == channel,
-            col(SuggestionSet.composing).is_(False),
-            col(SuggestionSet.superseded).is_(False),
-            col(SuggestionSet.created_epoch) >= now - window,
-        )
-        .order_by(col(SuggestionSet.created_epoch).desc())
-        .limit(1)
+    previous = connection.execute(
+        _LATEST_OF_CLIENT, {"client_id": client_id, "channel": channel, "since": now - window}
     ).first()
     if previous is None or previous.text is None or not is_edit_chain(previous.text, text):
         return None
-    session.execute(update(SuggestionSet).where(col(SuggestionSet.id) == previous.id).values(superseded=True))
+    connection.execute(_SUPERSEDE, {"set_id": previous.id})
     return previous
 
 
@@ -236,11 +243,12 @@ def _record(
     # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
     stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id
+    connection = session.connection()
     # What already followed earlier keystrokes of this intent (a click, say) carries over to this set.
     inherited = dict.fromkeys(INHERITED_FLAGS, False)
     if client_id is not None and not request.composing:
         previous = _continue_search_intent(
-            session,
+            connection,
             client_id=client_id,
             channel=request.channel,
             text=stored_text,
@@ -250,33 +258,34 @@ def _record(
         if previous is not None:
             intent_id = previous.intent_id or previous.id
             inherited = {flag: bool(getattr(previous, flag)) for flag in inherited}
-    # Core inserts, not ORM objects: this runs on every keystroke, and the unit of work costs more than the SQL.
-    session.execute(
-        insert(SuggestionSet).values(
-            id=query_id,
-            created_at=dt.datetime.fromtimestamp(now, dt.UTC),
-            created_epoch=now,
-            created_day=dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"),
-            channel=request.channel,
-            locale=request.locale,
-            client_id=client_id,
-            text=stored_text,
-            label=label,
-            confidence=confidence,
-            result_count=len(hits),
-            index_build=build_id,
-            composing=request.composing,
-            intent_id=intent_id,
-            superseded=False,
-            vector=vector,
-            gap_topic_id=gap_topic_id,
-            first_article=hits[0][0].article.id if hits else None,
+    created = dt.datetime.fromtimestamp(now, dt.UTC)
+    connection.execute(
+        _INSERT_SET,
+        {
+            "id": query_id,
+            "created_at": created,
+            "created_epoch": now,
+            "created_day": created.strftime("%Y-%m-%d"),
+            "channel": request.channel,
+            "locale": request.locale,
+            "client_id": client_id,
+            "text": stored_text,
+            "label": label,
+            "confidence": confidence,
+            "result_count": len(hits),
+            "index_build": build_id,
+            "composing": request.composing,
+            "intent_id": intent_id,
+            "superseded": False,
+            "vector": vector,
+            "gap_topic_id": gap_topic_id,
+            "first_article": hits[0][0].article.id if hits else None,
             **inherited,
-        )
+        },
     )
     if hits:
-        session.execute(
-            insert(SuggestedArticle),
+        connection.execute(
+            _INSERT_SHOWN,
             [
                 {
                     "query_id": query_id,

@@ -410,7 +410,7 @@ def import_tickets(
     new = [p for ticket_id, p in prepared.items() if ticket_id not in existing]
     rows: list[dict[str, Any]] = []
     for done, item in enumerate(new, start=1):
-        vector = embedder.embed_query(normalize(f"{item.subject}\n{item.body}")[:EMBEDDED_CHARS])
+        vector = embedder.embed_queries([normalize(f"{item.subject}\n{item.body}")[:EMBEDDED_CHARS]])[0]
         topic_id = assign_topic(vector) if assign_topic else None
         receipt.assigned += topic_id is not None
         rows.append(

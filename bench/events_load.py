@@ -18,14 +18,12 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import os
 import random
 import statistics
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from app.db import create_tables, make_engine, reset_schema
 from app.deflection import Period, deflection_report
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.rollup import rebuild
+from bench.cpu import CpuMeter
 from bench.run import write_json
 from bench.server import served
 
@@ -215,24 +214,19 @@ def http_ingestion(
                 sent += len(body)
             connection.close()
 
-        def cpu() -> dict[str, dict[int, float]]:
-            # Listed each time: the pool opens PostgreSQL connections (server processes) during the run.
-            pids = {"server": _server_pids(port), "postgres": _postgres_pids(database_url), "client": [os.getpid()]}
-            return {name: _cpu_seconds(those) for name, those in pids.items()}
-
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
-        before, machine_before = cpu(), _machine_busy_seconds()
+        meter = CpuMeter(port=port, database_url=database_url)
+        meter.start()
         t0 = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - t0
-        after, machine_busy = cpu(), (_machine_busy_seconds() - machine_before) / (seconds * (os.cpu_count() or 1))
+        spent, machine_busy = meter.spent(seconds)
         sent_events = per_client * clients
         requests = sent_events / batch
         # CPU milliseconds per request, by process: what an event costs, whatever else the machine runs.
-        spent = {name: sum(used - before[name].get(pid, 0.0) for pid, used in after[name].items()) for name in after}
         cpu_ms = {name: round(seconds_used * 1000 / requests, 2) for name, seconds_used in spent.items()}
         return {
             "database": database_url.split(":")[0],
@@ -248,56 +242,6 @@ def http_ingestion(
             # The share of the whole machine's CPU that was busy (ours and others'): near 1.0, CPU was the bound.
             "machine_cpu_busy": round(machine_busy, 2),
         }
-
-
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each of these processes (Linux /proc; left out where unreadable)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return used
-
-
-def _machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy (all processes, ours and others')."""
-    try:
-        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _processes(match: Callable[[str, list[str], int], bool]) -> list[int]:
-    """Pids whose (name, argv, parent pid) match."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit():
-                comm = (entry / "comm").read_text().strip()
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                if match(comm, (entry / "cmdline").read_text().split("\0"), parent):
-                    pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
-
-
-def _server_pids(port: int) -> list[int]:
-    """The uvicorn serving on port, with its workers (which run the app when there are several)."""
-    parents = _processes(lambda _comm, argv, _parent: "uvicorn" in argv and str(port) in argv)
-    return parents + _processes(lambda _comm, _argv, parent: parent in parents)
-
-
-def _postgres_pids(database_url: str) -> list[int]:
-    """The local PostgreSQL server's processes (none for SQLite)."""
-    if not database_url.startswith("postgresql"):
-        return []
-    return _processes(lambda comm, _argv, _parent: comm == "postgres")
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ from sqlalchemy import text
 from tqdm import tqdm
 
 from app.db import make_engine, reset_schema
+from bench.cpu import CpuMeter
 from bench.run import run_info, write_json
 from bench.server import KeepAliveClient, served
 from indexer import store
@@ -115,8 +116,11 @@ def suggest_client(run: Run, number: int, questions: list[dict[str, str]]) -> No
     customer, questions_left = f"load-{number}-{next(customers)}", rng.randint(1, 6)
     while not run.stop.is_set():
         # Each customer asks a few questions, then another takes over: many client ids, as on a real site.
+        # The widget calls the API from the customer's browser, so a new customer is a new connection
+        # (and uvicorn's workers share the new connections among them, as they would on a real site).
         if questions_left == 0:
             customer, questions_left = f"load-{number}-{next(customers)}", rng.randint(1, 6)
+            client.close()
         questions_left -= 1
         question = rng.choice(questions)
         body = {"text": question["text"], "locale": question["locale"], "client_id": customer}
@@ -244,7 +248,7 @@ def _percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def summarise(run: Run, stored_keys: set[str], elapsed: float) -> dict[str, Any]:
+def summarise(run: Run, stored_keys: set[str], elapsed: float, cpu: tuple[dict[str, float], float]) -> dict[str, Any]:
     restarts = [i for i in run.incidents if i.what.startswith("database restart")]
 
     def in_restart_window(outcome: Outcome) -> bool:
@@ -290,6 +294,12 @@ def summarise(run: Run, stored_keys: set[str], elapsed: float) -> dict[str, Any]
             "unaccounted": len(ledger.sent - ledger.acknowledged - ledger.in_doubt) - sum(ledger.refused.values()),
         },
         "suggestions_answered_but_not_recorded": run.not_recorded,
+        # CPU ms per request (all kinds) by process: server, database, Redis and this load generator
+        # share the machine's cores, so this says what the throughput figures were bound by.
+        "cpu_ms_per_request": {
+            name: round(used * 1000 / max(1, len(run.outcomes)), 2) for name, used in cpu[0].items()
+        },
+        "machine_cpu_busy": round(cpu[1], 2),
         "incidents": [i.__dict__ for i in run.incidents],
     }
 
@@ -323,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
     root = Path(tempfile.mkdtemp(prefix="deflect-load-"))
+    server_log = Path(tempfile.mkstemp(prefix="deflect-load-server-", suffix=".log")[1])
     try:
         content, index_dir = root / "content", root / "index"
         shutil.copytree(REPO / "content", content)
@@ -346,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         if built.returncode != 0:
             print(built.stderr.decode()[-2000:], file=sys.stderr)
             return 1
-        with served(env, workers=args.workers, cwd=root, log=root / "server.log") as base:
+        with served(env, workers=args.workers, cwd=root, log=server_log) as base:
             run = Run(base, args.duration)
             threads = [
                 *(
@@ -360,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                 threads.append(
                     threading.Thread(target=restarter, args=(run, args.duration / 2, args.restart, args.database_url))
                 )
+            meter = CpuMeter(port=int(base.rsplit(":", 1)[1]), database_url=args.database_url)
+            meter.start()
             for thread in threads:
                 thread.start()
             with tqdm(total=int(args.duration), unit="s", desc="load") as progress:
@@ -371,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.join()
             elapsed = run.now()
+            cpu = meter.spent(elapsed)
         engine = make_engine(args.database_url)
         with engine.connect() as connection:
             stored = {row[0] for row in connection.execute(text("SELECT idempotency_key FROM event"))}
@@ -378,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    figures = summarise(run, stored, elapsed)
+    figures = summarise(run, stored, elapsed, cpu)
     configuration = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     path = args.output_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-load.json"
     write_json(path, {**run_info(configuration), "figures": figures})
@@ -386,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {path}")
     events = figures["events"]
     clean = events["lost"] == 0 and all(t["server_errors_outside_restart"] == 0 for t in figures["traffic"].values())
+    if clean:
+        server_log.unlink()
+    else:  # what the server said is what explains a fault
+        kept = shutil.move(server_log, path.with_suffix(".server.log"))
+        print(f"server errors or lost events: the server's log is {kept}")
     return 0 if clean else 1
 
 
@@ -397,6 +416,7 @@ def _print(figures: dict[str, Any]) -> None:
             f"p99 {t['p99_ms']} ms  statuses {t['statuses']}  5xx outside restart {t['server_errors_outside_restart']}"
             f"  in restart {t['server_errors_in_restart']}"
         )
+    print(f"  CPU ms a request: {figures['cpu_ms_per_request']}  machine busy {figures['machine_cpu_busy']:.0%}")
     events = figures["events"]
     print(
         f"  events: sent {events['sent']}, acknowledged {events['acknowledged']}, stored {events['stored']}, "

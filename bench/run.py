@@ -103,7 +103,7 @@ def run_dataset(
 def _answer(index: SearchIndex, embedder: Embedder, calibration: Calibration, query: Query) -> QueryOutcome:
     outcome = QueryOutcome(query)
     t0 = time.perf_counter()
-    vector = embedder.embed_query(query.text)
+    vector = embedder.embed_queries([query.text])[0]
     outcome.encode_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     hybrid = search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=10)

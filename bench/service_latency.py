@@ -85,7 +85,7 @@ def main() -> None:
                     http_ms.append((time.perf_counter() - t0) * 1000)
                     assert response.status_code == 200, response.text
                     t0 = time.perf_counter()
-                    embedder.embed_query(question)
+                    embedder.embed_queries([question])
                     encode_ms.append((time.perf_counter() - t0) * 1000)
             figures[locale] = {
                 "requests": len(http_ms),

@@ -43,7 +43,7 @@ def main() -> None:
         queries = random.Random(7).sample(queries, min(args.sample, len(queries)))
         ranked: dict[str, list[list[str]]] = {f"{c.kind}:{c.alpha}": [] for c in CANDIDATES}
         for query in tqdm(queries, desc=name, leave=False):
-            vector = embedder.embed_query(query.text)
+            vector = embedder.embed_queries([query.text])[0]
             for candidate in CANDIDATES:
                 outcome = search_articles(
                     index,

@@ -28,10 +28,10 @@ class HashingEmbedder:
         self.documents_embedded += len(texts)
         if self.fail_after is not None and self.documents_embedded > self.fail_after:
             raise RuntimeError("embedder failed mid-build (planted by the test)")
-        return np.vstack([self._vector(text) for text in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        return self.embed_queries(texts)
 
-    def embed_query(self, text: str) -> Vectors:
-        return self._vector(text)
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return np.vstack([self._vector(text) for text in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def _vector(self, text: str) -> Vectors:
         folded = unicodedata.normalize("NFKC", text).lower()
