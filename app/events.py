@@ -20,12 +20,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
-from app.models import Event, SuggestedArticle, SuggestionSet
+from app.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
 from app.privacy import pseudonymous_client_id
 from app.rollup import apply_event
+from app.topics import LiveTopics
 
 ACTIONS = ("impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned")
 ARTICLE_ACTIONS = ("click", "helpful", "not_helpful")
+# Actions that make an answered set a failing inquiry after it was recorded (gap signals, PRODUCT.md).
+FAILURE_ACTIONS = ("ticket_submitted", "not_helpful")
 # Client clocks drift: a timestamp ahead of the server by more than this is taken as "now".
 MAX_CLOCK_SKEW_SECONDS = 300
 
@@ -115,6 +118,19 @@ _SHOWN_SETS = (
     .where(_SETS.c.id.in_(sqlalchemy.bindparam("ids", expanding=True)))
 )
 
+# The final sets of an intent that joined no gap topic when recorded (they were answered then).
+_UNASSIGNED_OF_INTENT = sqlalchemy.select(_SETS.c.id, _SETS.c.vector).where(
+    _SETS.c.intent_id == sqlalchemy.bindparam("intent"),
+    _SETS.c.superseded.is_(False),
+    _SETS.c.gap_topic_id.is_(None),
+    _SETS.c.vector.is_not(None),
+)
+_JOIN_TOPIC = (
+    _SETS.update()
+    .where(_SETS.c.id == sqlalchemy.bindparam("set_id"))
+    .values(gap_topic_id=sqlalchemy.bindparam("topic"))
+)
+
 
 def record_events(
     session: Session,
@@ -123,8 +139,13 @@ def record_events(
     title_of: Callable[[str], str | None] = lambda _article_id: None,
     window_seconds: float = 24 * 3600,
     recontact_seconds: float = 7 * 86400,
+    topics: LiveTopics | None = None,
 ) -> EventReceipt:
-    """Validate the whole batch, then store the events not seen before; returns per-event statuses."""
+    """Validate the whole batch, then store the events not seen before; returns per-event statuses.
+
+    With `topics`, an intent that a ticket or a "not helpful" vote turns into a failing inquiry joins
+    the nearest live gap topic now, as a failing question does when it is asked.
+    """
     if not events:
         return EventReceipt()
     sets: dict[str, _Shown] = {}
@@ -178,11 +199,27 @@ def record_events(
             recontact=recontact_seconds,
         )
         receipt.statuses.append("accepted")
+    if topics is not None:
+        failed = {
+            sets[event.query_id].intent_id
+            for event, status in zip(events, receipt.statuses, strict=True)
+            if status == "accepted" and event.action in FAILURE_ACTIONS
+        }
+        _join_live_topics(session, intents=failed, topics=topics)
     session.commit()
     ticket = next((e for e in events if e.action == "ticket_submitted"), None)
     if ticket is not None:
         receipt.handoff = handoff_summary(session, query_id=ticket.query_id, title_of=title_of)
     return receipt
+
+
+def _join_live_topics(session: Session, *, intents: set[str], topics: LiveTopics) -> None:
+    connection = session.connection()
+    for intent in sorted(intents):
+        for set_id, vector in connection.execute(_UNASSIGNED_OF_INTENT, {"intent": intent}).all():
+            topic = topics.assign(unpacked_vector(vector))
+            if topic is not None:
+                connection.execute(_JOIN_TOPIC, {"set_id": set_id, "topic": topic})
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
+from app.models import unpacked_vector
 from app.search import SearchIndex
 from app.topics import publish_topics, ticket_summary
 from indexer.analysis import Analyzer, has_japanese
@@ -108,7 +109,7 @@ def inquiries(session: Session, *, period: Period, window_seconds: float) -> tup
             signals.add("ticket_after_suggestions")
         if row.not_helpful:
             signals.add("not_helpful")
-        vector = np.frombuffer(row.vector, dtype=np.float16).astype(np.float32)
+        vector = unpacked_vector(row.vector)
         inquiry = Inquiry(row.id, row.text or "", row.locale, vector, signals)
         (failing if signals else answered).append(inquiry)
     return failing, answered
@@ -129,7 +130,7 @@ def imported_tickets(session: Session, *, period: Period) -> list[Inquiry]:
             row.id,
             ticket_summary(row.subject, row.body),
             row.locale,
-            np.frombuffer(row.vector, dtype=np.float16).astype(np.float32),
+            unpacked_vector(row.vector),
             {IMPORTED_TICKET},
             IMPORTED_TICKET,
         )

@@ -13,14 +13,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sqlalchemy
 from sqlalchemy import Row, bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.calibration import Calibration
-from app.models import SuggestedArticle, SuggestionSet
+from app.models import SuggestedArticle, SuggestionSet, packed_vector
 from app.privacy import Redactor, pseudonymous_client_id
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
 from app.topics import LiveTopics
@@ -142,7 +141,7 @@ def suggest(
         confidence = outcome.confidence
         if outcome.query_vector is not None and not request.composing:
             query_vector = outcome.query_vector
-            vector = query_vector.astype(np.float16).tobytes()
+            vector = packed_vector(query_vector)
         floor = thresholds[0] if request.confident_only else thresholds[1]
         # Results below the low-confidence line are noise: never shown, whatever the caller asked.
         hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]

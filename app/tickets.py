@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.deflection import EARLIEST, LATEST
-from app.models import HelpdeskTicket
+from app.models import HelpdeskTicket, packed_vector
 from app.privacy import Redactor
 from indexer.analysis import normalize
 from indexer.embedding import Embedder
@@ -422,7 +422,7 @@ def import_tickets(
                 "locale": item.ticket.locale,
                 "subject": item.subject or None,
                 "body": item.body or None,
-                "vector": vector.astype(np.float16).tobytes(),
+                "vector": packed_vector(vector),
                 "gap_topic_id": topic_id,
             }
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import LiveIndexDep, PublicAccess, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SettingsDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
 from app.schemas import EventBatch, EventBody, EventResult, EventsResponse, HandoffPublic
@@ -14,7 +14,11 @@ router = APIRouter(prefix="/v1", tags=["events"], dependencies=[PublicAccess])
 
 @router.post("/events", response_model=EventsResponse)
 def create_events(
-    body: EventBody | EventBatch, session: SessionDep, live_index: LiveIndexDep, settings: SettingsDep
+    body: EventBody | EventBatch,
+    session: SessionDep,
+    live_index: LiveIndexDep,
+    live_topics: LiveTopicsDep,
+    settings: SettingsDep,
 ) -> EventsResponse:
     """Report one event or a batch against suggestion sets' `query_id`s.
 
@@ -22,6 +26,7 @@ def create_events(
     suggestion set (an article it did not show) a 422, each listing the offending positions, and
     nothing of that batch is stored. Events are idempotent on `idempotency_key`. A `ticket_submitted`
     event returns a hand-off summary for the ticket: the question, what was shown and clicked.
+    A ticket or a `not_helpful` vote on an answered question files it under the nearest live gap topic.
     """
     events = body if isinstance(body, list) else [body]
     current = live_index.current
@@ -36,6 +41,7 @@ def create_events(
         title_of=title_of,
         window_seconds=settings.attribution_window_hours * 3600,
         recontact_seconds=settings.recontact_days * 86400,
+        topics=live_topics,
     )
     for event, status in zip(events, receipt.statuses, strict=True):
         if status == "accepted":

@@ -105,3 +105,39 @@ def test_a_past_period_names_no_live_topics_and_an_unknown_topic_is_404(client: 
     assert client.get("/v1/reports/gaps/topics").json()["topics"] == []  # nothing computed up to today yet
     missing = client.get("/v1/reports/gaps/topics/0123456789ab")
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_topic"
+
+
+def test_an_answered_question_joins_a_topic_when_a_ticket_or_not_helpful_vote_follows(
+    client: TestClient, engine: Engine
+) -> None:
+    # Helpdesk tickets about password resets make a topic, though the help center has an article on it.
+    tickets = [
+        {"id": f"p{n}", "subject": subject, "created_at": YESTERDAY}
+        for n, subject in enumerate(["パスワードを忘れた場合の再設定方法", "パスワードを忘れた場合の再設定方法は"])
+    ]
+    assert client.post("/v1/tickets/import", json=tickets).status_code == 200
+    password = next(t for t in client.get("/v1/reports/gaps").json()["topics"] if "p0" in t["ticket_ids"])
+
+    ticketed, voted, content = (_ask(client, "パスワードを忘れた場合の再設定方法") for _ in range(3))
+    assert ticketed["label"] == "answered"
+    with Session(engine) as session:  # answered: no topic when asked
+        assert session.get(SuggestionSet, ticketed["query_id"]).gap_topic_id is None  # type: ignore[union-attr]
+    shown = voted["results"][0]  # type: ignore[index]
+    events = [
+        {"query_id": ticketed["query_id"], "client_id": "c1", "action": "ticket_submitted"},
+        {"query_id": voted["query_id"], "client_id": "c2", "action": "not_helpful", "article_id": shown["article_id"]},
+        {"query_id": content["query_id"], "client_id": "c3", "action": "click", "article_id": shown["article_id"]},
+    ]
+    assert client.post("/v1/events", json=events).status_code == 200
+
+    with Session(engine) as session:
+        topic_of = {
+            q["query_id"]: session.get(SuggestionSet, q["query_id"]).gap_topic_id for q in (ticketed, voted, content)
+        }  # type: ignore[union-attr]
+    assert topic_of == {
+        ticketed["query_id"]: password["topic_id"],
+        voted["query_id"]: password["topic_id"],
+        content["query_id"]: None,  # a click is no failure
+    }
+    live = {t["topic_id"]: t["new_inquiries"] for t in client.get("/v1/reports/gaps/topics").json()["topics"]}
+    assert live[password["topic_id"]] == 2
