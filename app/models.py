@@ -39,8 +39,8 @@ class SuggestionSet(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=32, description="the query_id")
-    created_at: dt.datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
-    channel: str = Field(max_length=8, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    channel: str = Field(max_length=8)
     locale: str | None = Field(default=None, max_length=16)
     client_id: str | None = Field(default=None, max_length=128)
     text: str | None = Field(default=None, description="redacted question; purged after the retention period")
@@ -50,8 +50,9 @@ class SuggestionSet(SQLModel, table=True):
     index_build: str = Field(max_length=64)
     composing: bool = Field(default=False, description="asked mid IME composition: answered, never counted")
     # Denormalised for portable, index-friendly report SQL (no dialect date functions).
-    created_epoch: float = Field(default=0.0, index=True)
-    created_day: str = Field(default="", max_length=10, index=True)
+    # Ranges of created_epoch are read from ix_suggestion_set_report, which leads with it.
+    created_epoch: float = Field(default=0.0)
+    created_day: str = Field(default="", max_length=10)
     intent_id: str = Field(default="", max_length=32, index=True, description="query_id of the intent's first set")
     superseded: bool = Field(default=False, description="a later keystroke of the same search intent replaced it")
     # The question's embedding (float16), kept so gap topics need no re-embedding; purged with the text.
@@ -79,7 +80,7 @@ class SuggestedArticle(SQLModel, table=True):
 
     query_id: str = Field(foreign_key="suggestion_set.id", primary_key=True, max_length=32)
     position: int = Field(primary_key=True)
-    article_id: str = Field(index=True, max_length=200)
+    article_id: str = Field(max_length=200)
     score: float
     confidence: float
     fallback: bool = False

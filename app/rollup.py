@@ -27,7 +27,8 @@ ACTION_FLAGS = {
 }
 
 
-# Core statements on the table, built once (see _statements_for): events arrive one request at a time.
+# Core statements on the table, built once: events arrive one request at a time, and a statement built per
+# call costs more to compile-key than its SQL costs to run.
 _SETS: Table = SuggestionSet.__table__  # type: ignore[attr-defined]
 _SINCE: BindParameter[float] = bindparam("since")
 _UNTIL: BindParameter[float] = bindparam("until")
