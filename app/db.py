@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, create_engine
 
 from app import models  # noqa: F401 - registers the tables on SQLModel.metadata
 
@@ -27,6 +30,26 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+T = TypeVar("T")
+# PostgreSQL aborts one of two transactions that wait on each other's row locks (deadlock_detected), or
+# a serializable one that lost a race: the transaction did nothing, and running it again is correct.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def retrying_lock_conflicts(session: Session, work: Callable[[], T], *, attempts: int = 3) -> T:
+    """work(), a whole transaction in `session`, run again after a rollback when the database aborted
+    it for a lock conflict (two event batches of one customer, say, updating the same sets in turn)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or getattr(exc.orig, "pgcode", None) not in RETRYABLE_SQLSTATES:
+                raise
+            session.rollback()
+            time.sleep(random.uniform(0, 0.02 * attempt))  # apart, so the two do not collide again
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.calibration import Calibration
+from app.db import retrying_lock_conflicts
 from app.models import SuggestedArticle, SuggestionSet, packed_vector
 from app.privacy import Redactor, pseudonymous_client_id
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
@@ -154,18 +155,21 @@ def suggest(
     )
     query_id = uuid.uuid4().hex
     try:
-        _record(
+        retrying_lock_conflicts(
             session,
-            query_id=query_id,
-            request=request,
-            redactor=suggester.redactor,
-            policy=policy,
-            label=label,
-            confidence=confidence,
-            hits=hits,
-            build_id=index.build_id,
-            vector=vector,
-            gap_topic_id=gap_topic_id,
+            lambda: _record(
+                session,
+                query_id=query_id,
+                request=request,
+                redactor=suggester.redactor,
+                policy=policy,
+                label=label,
+                confidence=confidence,
+                hits=hits,
+                build_id=index.build_id,
+                vector=vector,
+                gap_topic_id=gap_topic_id,
+            ),
         )
     except SQLAlchemyError:
         # Customers still get answers while the database is down; the set is simply not recorded.

@@ -2,7 +2,8 @@
 
 Builds content/ into a fresh index (timed), starts `uvicorn` on loopback with SQLite, sends ja and
 en questions from one client, and measures suggest latency over HTTP next to the bare model's
-query-encoding time in this same run, so the ratio shows what everything else costs.
+query-encoding time in this same run, so the ratio shows what everything else costs. Then 4
+threads embed questions at once, one model call each and through the service's BatchingEmbedder.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from bench.run import write_json
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedding import DEFAULT_MODEL, BatchingEmbedder, Embedder, load_embedder
 
 QUESTIONS = {
     "ja": [
@@ -95,8 +97,39 @@ def main() -> None:
                 "ratio_p50": round(statistics.median(http_ms) / statistics.median(encode_ms), 2),
             }
             print(locale, figures[locale], flush=True)
+    figures["concurrent_encoding"] = concurrent_encoding(embedder, [q for qs in QUESTIONS.values() for q in qs])
     print(figures)
     write_json(root / "bench" / "results" / f"{time.strftime('%Y%m%dT%H%M%S')}-service-latency.json", figures)
+
+
+def concurrent_encoding(
+    embedder: Embedder, questions: list[str], *, threads: int = 4, each: int = 60
+) -> dict[str, Any]:
+    """Questions/s and CPU ms a question when `threads` request threads embed at once, each model call
+    alone against the service's BatchingEmbedder (questions asked while the model is busy go in one batch)."""
+    figures: dict[str, Any] = {"threads": threads}
+    for name, subject in (("one_call_each", embedder), ("batching", BatchingEmbedder(embedder))):
+
+        def ask(offset: int, subject: Embedder = subject) -> None:
+            for i in range(each):
+                subject.embed_queries([questions[(offset + i) % len(questions)]])
+
+        workers = [threading.Thread(target=ask, args=(n * 5,)) for n in range(threads)]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        figures[name] = {
+            "questions_per_second": round(threads * each / wall, 1),
+            "cpu_ms_per_question": round(cpu * 1000 / (threads * each), 2),
+        }
+    figures["cpu_ratio"] = round(
+        figures["batching"]["cpu_ms_per_question"] / figures["one_call_each"]["cpu_ms_per_question"], 2
+    )
+    print("concurrent encoding", figures, flush=True)
+    return figures
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.db import retrying_lock_conflicts
 from app.deps import LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SettingsDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
@@ -35,13 +36,16 @@ def create_events(
         article = current.build.articles.get(article_id) if current else None
         return article.title if article else None
 
-    receipt = record_events(
+    receipt = retrying_lock_conflicts(
         session,
-        events=[EventIn(**event.model_dump()) for event in events],
-        title_of=title_of,
-        window_seconds=settings.attribution_window_hours * 3600,
-        recontact_seconds=settings.recontact_days * 86400,
-        topics=live_topics,
+        lambda: record_events(
+            session,
+            events=[EventIn(**event.model_dump()) for event in events],
+            title_of=title_of,
+            window_seconds=settings.attribution_window_hours * 3600,
+            recontact_seconds=settings.recontact_days * 86400,
+            topics=live_topics,
+        ),
     )
     for event, status in zip(events, receipt.statuses, strict=True):
         if status == "accepted":
