@@ -189,8 +189,8 @@ class BatchingEmbedder:
             while self._queue and (not batch or size + len(self._queue[0].texts) <= self._max_batch):
                 size += len(self._queue[0].texts)
                 batch.append(self._queue.pop(0))
-        self._on_batch(size)
         try:
+            self._on_batch(size)
             vectors = self.inner.embed_queries([text for waiting in batch for text in waiting.texts])
             start = 0
             for waiting in batch:
