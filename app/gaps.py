@@ -32,6 +32,7 @@ from sqlmodel import Session
 from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
 from app.models import unpacked_vector
 from app.search import SearchIndex
+from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
 from indexer.analysis import Analyzer, has_japanese
 
@@ -50,9 +51,8 @@ class GapReportError(Exception):
 
 @dataclass(frozen=True)
 class GapSettings:
-    # Average-linkage cosine inside a topic. Chosen on val (python -m bench.gaps --tune): with stragglers
-    # joined, 0.55 gave banking77_oos val its best ARI while keeping over 80% of questions in a topic.
-    topic_similarity: float = 0.55
+    # Average-linkage cosine inside a topic; None: the topic space's own (app/topic_space.py), chosen on val.
+    topic_similarity: float | None = None
     # A question left alone joins the nearest topic this much less similar (stragglers are still that topic).
     straggler_margin: float = 0.1
     article_similarity: float = 0.55  # a topic whose centroid is at least this close to an article: "article fails"
@@ -65,6 +65,9 @@ class GapSettings:
     weak_article_deflection: float = 0.05
     # A recomputed topic keeps a previous topic's id when their centroids are this close (the same topic, moved).
     topic_id_similarity: float = 0.8
+
+    def similarity_in(self, space: TopicSpace) -> float:
+        return space.topic_similarity if self.topic_similarity is None else self.topic_similarity
 
 
 @dataclass
@@ -253,36 +256,40 @@ def build_topics(
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
-    labels = cluster(vectors, similarity=settings.topic_similarity, min_size=settings.min_topic_size)
+    space = topic_space(index, dim=vectors.shape[1])
+    similarity_inside = settings.similarity_in(space)
+    points = space.project(vectors)
+    labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
     topic_ids = sorted(set(labels.tolist()) - {-1})
     centroids = (
-        np.vstack([_unit(vectors[labels == t].mean(axis=0)) for t in topic_ids])
+        np.vstack([_unit(points[labels == t].mean(axis=0)) for t in topic_ids])
         if topic_ids
         else np.zeros((0, vectors.shape[1]), dtype=np.float32)
     )
     noise = np.flatnonzero(labels == -1)
     if len(noise) and topic_ids:
-        similarity = _unit_rows(vectors[noise]) @ centroids.T
+        similarity = points[noise] @ centroids.T
         nearest = similarity.argmax(axis=1)
-        close = similarity[np.arange(len(noise)), nearest] >= settings.topic_similarity - settings.straggler_margin
+        close = similarity[np.arange(len(noise)), nearest] >= similarity_inside - settings.straggler_margin
         labels[noise[close]] = np.array(topic_ids)[nearest[close]]
     answered_per_topic = Counter[int]()
     if answered and topic_ids:
-        answered_vectors = np.vstack([a.vector for a in answered])
-        similarity = answered_vectors @ centroids.T
+        similarity = space.project(np.vstack([a.vector for a in answered])) @ centroids.T
         nearest = similarity.argmax(axis=1)
         for row, topic in enumerate(nearest.tolist()):
-            if similarity[row, topic] >= settings.topic_similarity:
+            if similarity[row, topic] >= similarity_inside:
                 answered_per_topic[topic] += 1
     corpus_counts: Counter[str] = Counter()
     for inquiry in failing:
         corpus_counts.update(set(analyzer.terms(inquiry.text)))
     topics: list[dict[str, Any]] = []
     for position, topic in enumerate(topic_ids):
-        members = [failing[i] for i in np.flatnonzero(labels == topic)]
+        rows = np.flatnonzero(labels == topic)
+        members = [failing[i] for i in rows]
         volume = len(members)
         failure_rate = volume / (volume + answered_per_topic[position])
-        article_id, article_similarity = closest_article(index, centroids[position])
+        # Articles are embedded in the model's space, not the topic space: compare the members' raw mean.
+        article_id, article_similarity = closest_article(index, _unit(vectors[rows].mean(axis=0)))
         signals = Counter(signal for m in members for signal in m.signals)
         topics.append(
             {
@@ -293,7 +300,7 @@ def build_topics(
                 "impact": round(volume * failure_rate, 3),
                 "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
                 "signals": dict(signals),
-                "examples": _examples(members, centroids[position], settings.examples),
+                "examples": _examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
                 "query_ids": [m.query_id for m in members if m.source == SUGGESTION_SET],
                 "ticket_ids": [m.query_id for m in members if m.source == IMPORTED_TICKET],
                 "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
@@ -306,15 +313,16 @@ def build_topics(
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
 
 
-def _examples(members: list[Inquiry], centroid: Vectors, k: int) -> list[str]:
+def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
     """The members closest to the topic's centre, distinct, already redacted at write time."""
-    ranked = sorted(members, key=lambda m: -float(m.vector @ centroid))
-    return list(dict.fromkeys(m.text for m in ranked))[:k]
+    ranked = [texts[i] for i in np.argsort(-closeness, kind="stable")]
+    return list(dict.fromkeys(ranked))[:k]
 
 
-def _unit_rows(vectors: Vectors) -> Vectors:
-    rows: Vectors = (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)).astype(np.float32)
-    return rows
+def topic_space(index: SearchIndex | None, *, dim: int) -> TopicSpace:
+    """The live index's topic space, or plain cosine when there is none for vectors of this size."""
+    space = index.topic_space if index is not None else None
+    return space if space is not None and space.dim == dim else TopicSpace.plain(dim)
 
 
 def _unit(vector: Vectors) -> Vectors:
@@ -338,11 +346,12 @@ def gap_report(
     previous = Period(period.start - (period.end - period.start), period.start)
     previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
     previous_failing += imported_tickets(session, period=previous)
+    space = topic_space(index, dim=centroids.shape[1])
     previous_counts = Counter[int]()
     if previous_failing and len(centroids):
-        similarity = np.vstack([p.vector for p in previous_failing]) @ centroids.T
+        similarity = space.project(np.vstack([p.vector for p in previous_failing])) @ centroids.T
         for row, topic in enumerate(similarity.argmax(axis=1).tolist()):
-            if similarity[row, topic] >= settings.topic_similarity:
+            if similarity[row, topic] >= settings.similarity_in(space):
                 previous_counts[topic] += 1
     for position, topic in enumerate(topics):
         before = previous_counts[position]
@@ -376,7 +385,15 @@ def gap_report(
         if index
         else []
     )
-    _identify_topics(session, topics, centroids, period=period, computed=computed, settings=settings)
+    _identify_topics(
+        session,
+        topics,
+        centroids,
+        period=period,
+        computed=computed,
+        similarity=settings.similarity_in(space),
+        keep_id_similarity=settings.topic_id_similarity,
+    )
     in_topics = {q for t in topics for q in (*t["query_ids"], *t["ticket_ids"])}
     return {
         "from": period.start.isoformat(),
@@ -406,7 +423,8 @@ def _identify_topics(
     *,
     period: Period,
     computed: float,
-    settings: GapSettings,
+    similarity: float,
+    keep_id_similarity: float,
 ) -> None:
     """Give each topic its `topic_id` and `new_inquiries` (0: just computed) when the period reaches the present.
 
@@ -426,8 +444,8 @@ def _identify_topics(
             centroids=centroids,
             period=period,
             computed_epoch=computed,
-            similarity=settings.topic_similarity,
-            keep_id_similarity=settings.topic_id_similarity,
+            similarity=similarity,
+            keep_id_similarity=keep_id_similarity,
         )
     except SQLAlchemyError:
         # The report still answers; new inquiries keep joining the previous live topics.

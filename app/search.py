@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.calibration import Calibration
+from app.topic_space import TopicSpace
 from indexer.analysis import Analyzer, Token
 from indexer.articles import Article
 from indexer.embedding import Embedder
@@ -119,6 +120,10 @@ class SearchIndex:
             np.array([r for r in rows if build.passages[r].text and not build.passages[r].is_question] or rows)
             for rows in self.article_passages
         ]
+        # NFKC so that full-width text matches the (NFKC) query forms offset for offset; once, not per query.
+        self.snippet_texts = [
+            " ".join(unicodedata.normalize("NFKC", passage.text or passage.title).split()) for passage in build.passages
+        ]
         # A view of the flat index's own storage (no copy): every passage's cosine is needed for the
         # per-article pooling, and one matrix-vector product is cheaper than a k-NN search for it.
         total = build.dense.ntotal
@@ -135,6 +140,9 @@ class SearchIndex:
         self.question_starts = np.flatnonzero(first)
         self.question_segment = np.cumsum(first) - 1  # each question row's article, as a segment number
         self.question_articles = question_article[self.question_starts]
+        self.topic_space = TopicSpace.of_questions(
+            self.vectors[self.question_rows], articles=len(self.question_articles)
+        )
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
             self.article_terms[position[passage.article_id]].update(terms)
         self.locales = sorted({article.locale for article in build.articles.values()})
@@ -347,9 +355,7 @@ def _snippet(
     rows = index.snippet_rows[article_idx]
     lexical = lexical_passage[rows]
     lexical_max = float(lexical.max()) or 1.0
-    passage = index.build.passages[int(rows[np.argmax(dense_passage[rows] + lexical / lexical_max * 0.5)])]
-    # NFKC so that full-width text matches the (NFKC) query forms offset for offset.
-    text = " ".join(unicodedata.normalize("NFKC", passage.text or passage.title).split())
+    text = index.snippet_texts[int(rows[np.argmax(dense_passage[rows] + lexical / lexical_max * 0.5)])]
     folded = text.lower()
     spans: list[tuple[int, int]] = []
     for form in marks:

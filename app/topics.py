@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from app.deflection import Period
 from app.models import GapTopic, GapTopicSet, HelpdeskTicket, SuggestionSet
+from app.topic_space import TopicSpace
 
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.topics")
@@ -73,12 +75,22 @@ class TopicSet:
 
 
 class LiveTopics:
-    """This process's live topic set; the suggest path reads `current` once, a refresh swaps it whole."""
+    """This process's live topic set; the suggest path reads `current` once, a refresh swaps it whole.
 
-    def __init__(self) -> None:
+    Centroids live in the topic space of the index the report was computed with (app/topic_space.py);
+    `space_of` gives the live index's, which a content edit moves only slightly, so new inquiries are
+    projected with it.
+    """
+
+    def __init__(self, space_of: Callable[[], TopicSpace | None] = lambda: None) -> None:
         self.current = TopicSet.empty()
+        self._space_of = space_of
 
     def assign(self, vector: Vectors) -> str | None:
+        """The live topic a failing inquiry's (model) vector joins, if any."""
+        space = self._space_of()
+        if space is not None and vector.ndim == 1 and space.dim == vector.shape[0]:
+            vector = space.project_one(vector)
         return self.current.nearest(vector)
 
     def refresh(self, session: Session) -> bool:
