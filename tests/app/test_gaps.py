@@ -1,8 +1,12 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from app import gaps
 from app.gaps import GapSettings, Inquiry, build_topics, cluster
+from app.topic_space import CENTRED_TOPIC_SIMILARITY, TopicSpace
+from app.topics import LiveTopics, TopicSet
 from indexer.analysis import Analyzer
 
 
@@ -65,3 +69,28 @@ def test_build_topics_merges_imported_tickets_into_topics_and_counts_them_apart(
     assert (mixed["query_ids"], mixed["ticket_ids"]) == (["q0", "q1"], ["t2", "t3"])
     assert mixed["signals"] == {"no_result": 2, "imported_ticket": 2} and mixed["volume"] == 4
     assert tickets_only["ticket_ids"] == ["t4", "t5", "t6"] and tickets_only["signals"] == {"imported_ticket": 3}
+
+
+def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_merges(analyzer: Analyzer) -> None:
+    blobs, truth = _blobs([6, 5, 4])
+    shared = np.zeros(blobs.shape[1], dtype=np.float32)
+    shared[-1], blobs[:, -1] = 1.0, 0.0  # the shared direction: an axis the topics leave alone
+    vectors = 3 * shared + blobs  # what every support question shares dominates plain cosine
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    failing = [Inquiry(f"q{i}", "question", None, vectors[i], {"no_result"}) for i in range(len(truth))]
+    space = TopicSpace(vectors.mean(axis=0), CENTRED_TOPIC_SIMILARITY)
+    index = SimpleNamespace(topic_space=space, build=SimpleNamespace(dense=SimpleNamespace(ntotal=0)))
+
+    plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    centred, labels, centroids = build_topics(failing, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert [t["volume"] for t in plain] == [15]
+    assert sorted(t["volume"] for t in centred) == [4, 5, 6]
+    assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
+    # New inquiries join the published centroids through the same projection.
+    live = LiveTopics(space_of=lambda: space)
+    live.current = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
+    ranked = {volume: topic_id for topic_id, volume in zip("abc", [t["volume"] for t in centred], strict=True)}
+    assert live.assign(vectors[0]) == ranked[6]
+    unprojected = LiveTopics()
+    unprojected.current = live.current
+    assert unprojected.assign(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
