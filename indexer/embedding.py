@@ -196,9 +196,12 @@ class BatchingEmbedder:
             for waiting in batch:
                 waiting.vectors = vectors[start : start + len(waiting.texts)]
                 start += len(waiting.texts)
-        except Exception as exc:  # every caller in the batch gets the model's error
+        except BaseException as exc:  # every caller in the batch hears of the model's failure
+            failure = exc if isinstance(exc, Exception) else EmbedderError(f"the model was stopped: {exc!r}")
             for waiting in batch:
-                waiting.error = exc
+                waiting.error = failure
+            if failure is not exc:
+                raise  # an interrupt stays one in the thread it reached; the others get an error
         finally:
             with self._lock:
                 following = self._queue[0] if self._queue else None

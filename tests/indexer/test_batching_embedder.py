@@ -21,6 +21,7 @@ class GatedEmbedder(HashingEmbedder):
         self.batches: list[list[str]] = []
         self.started, self.gate = threading.Event(), threading.Event()
         self.fail_on: str | None = None
+        self.stop_on: str | None = None
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         self.batches.append(list(texts))
@@ -29,7 +30,13 @@ class GatedEmbedder(HashingEmbedder):
             self.gate.wait(5)
         if self.fail_on in texts:
             raise RuntimeError("model failed (planted by the test)")
+        if self.stop_on in texts:
+            raise Stopped
         return super().embed_queries(texts)
+
+
+class Stopped(BaseException):
+    """An interrupt, as KeyboardInterrupt or SystemExit reach a thread."""
 
 
 def _batcher(inner: HashingEmbedder, **options: int) -> tuple[BatchingEmbedder, Counter[int]]:
@@ -45,7 +52,7 @@ def _ask_concurrently(batcher: BatchingEmbedder, inner: GatedEmbedder, texts: li
     def ask(text: str) -> None:
         try:
             answers[text] = batcher.embed_queries([text])[0]
-        except RuntimeError as exc:
+        except (RuntimeError, Stopped) as exc:
             answers[text] = exc
 
     first = threading.Thread(target=ask, args=(texts[0],))
@@ -144,3 +151,16 @@ def test_many_threads_hammering_the_batcher_all_get_answers() -> None:
     for key, vectors in results.items():
         np.testing.assert_allclose(vectors, inner.embed_queries([f"question {key // 100} {key % 100}"]))
     assert sum(size * count for size, count in batch_sizes.items()) == callers * 50
+
+
+def test_an_interrupt_in_the_model_reaches_its_thread_and_errors_the_rest_of_the_batch() -> None:
+    inner = GatedEmbedder()
+    inner.stop_on = "interrupted"
+    batcher, _ = _batcher(inner)
+
+    answers = _ask_concurrently(batcher, inner, ["first", "interrupted", "bystander"])
+
+    assert isinstance(answers["first"], np.ndarray)
+    # Whichever of the two encoded their batch gets the interrupt itself, the other an EmbedderError.
+    assert sorted(type(answers[text]).__name__ for text in ("interrupted", "bystander")) == ["EmbedderError", "Stopped"]
+    assert batcher.embed_queries(["afterwards"]).shape == (1, inner.dim)
