@@ -88,6 +88,8 @@ class LiveTopics:
 
     def assign(self, vector: Vectors) -> str | None:
         """The live topic a failing inquiry's (model) vector joins, if any."""
+        if not self.current.ids:
+            return None
         space = self._space_of()
         if space is not None and vector.ndim == 1 and space.dim == vector.shape[0]:
             vector = space.project_one(vector)
