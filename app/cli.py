@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -17,9 +17,6 @@ from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
 from indexer.embedding import EmbedderError, load_embedder
-
-if TYPE_CHECKING:
-    from app.search import SearchIndex
 
 cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, add_completion=False)
 
@@ -183,17 +180,6 @@ def report_deflection(
     )
 
 
-def _published_index(settings: Settings, analyzer: Analyzer, *, without: str) -> SearchIndex | None:
-    """The published index, or None with a warning saying what goes `without` it."""
-    from app.search import SearchIndex
-
-    try:
-        return SearchIndex(store.load_current(settings.index_dir), analyzer)
-    except store.StoreError as exc:
-        typer.secho(f"no index ({exc}); {without}", fg="yellow", err=True)
-        return None
-
-
 @report_cli.command("gaps")
 def report_gaps(
     from_: FromOption = None, to: ToOption = None, format: FormatOption = "json", output: OutputOption = None
@@ -201,10 +187,17 @@ def report_gaps(
     """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
     from app.gaps import GapSettings, gap_report
     from app.report_formats import gaps_csv
+    from app.search import SearchIndex
 
     def make(session: Any, settings: Settings) -> dict[str, Any]:
         analyzer = Analyzer(morphological=settings.morphological_analysis)
-        index = _published_index(settings, analyzer, without="closest articles are left out")
+        try:
+            index: SearchIndex | None = SearchIndex(store.load_current(settings.index_dir), analyzer)
+        except store.StoreError as exc:
+            typer.secho(
+                f"no index to compare topics with ({exc}); closest articles are left out", fg="yellow", err=True
+            )
+            index = None
         return gap_report(
             session,
             period=_period(from_, to),
@@ -303,12 +296,7 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
 
     try:
         with Session(engine) as session:
-            index = _published_index(
-                settings,
-                Analyzer(morphological=settings.morphological_analysis),
-                without="tickets are compared with the live gap topics by plain cosine",
-            )
-            topics = LiveTopics(space_of=lambda: index.topic_space if index else None)
+            topics = LiveTopics()
             topics.refresh(session)  # new tickets join the live gap topics, as they do through the API
             receipt = import_tickets(
                 session,

@@ -391,6 +391,7 @@ def gap_report(
         centroids,
         period=period,
         computed=computed,
+        space=space,
         similarity=settings.similarity_in(space),
         keep_id_similarity=settings.topic_id_similarity,
     )
@@ -423,6 +424,7 @@ def _identify_topics(
     *,
     period: Period,
     computed: float,
+    space: TopicSpace,
     similarity: float,
     keep_id_similarity: float,
 ) -> None:
@@ -446,6 +448,7 @@ def _identify_topics(
             computed_epoch=computed,
             similarity=similarity,
             keep_id_similarity=keep_id_similarity,
+            space=space,
         )
     except SQLAlchemyError:
         # The report still answers; new inquiries keep joining the previous live topics.

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         model.embed_queries(["warm-up"])
         analyzer.terms("ウォームアップ warm-up")
         thresholds = {loc: settings.thresholds_for(loc) for loc in [*settings.locales, "default"]}
-        live_topics = LiveTopics(space_of=lambda: live_index.current.topic_space if live_index.current else None)
+        live_topics = LiveTopics()
         with Session(engine) as session:
             live_topics.refresh(session)
         state = {

@@ -132,6 +132,8 @@ class GapTopicSet(SQLModel, table=True):
     period_start_epoch: float
     period_end_epoch: float
     similarity: float = Field(description="a new inquiry joins a topic whose centroid is at least this close")
+    # The topic space's mean (float32), subtracted from a new inquiry's vector before comparing; null: plain cosine.
+    space_mean: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class GapTopic(SQLModel, table=True):

@@ -8,7 +8,8 @@ topic id survives recomputes while its members change; only the newest set is ke
 Each process holds the live centroids in memory (`LiveTopics`: swapped whole when this process
 computes a report, polled otherwise). A failing suggestion set (no result or low confidence) and an
 imported helpdesk ticket join, at write time, the nearest live topic whose centroid is at least as
-close as the clustering's topic threshold: one matrix-vector product against at most
+close as the clustering's topic threshold, projected into the topic space the report clustered in
+(app/topic_space.py; the set keeps it): one matrix-vector product against at most
 `MAX_LIVE_TOPICS` unit centroids (the highest-ranked topics), no database read. The topic id is
 stored on the row (`gap_topic_id`), so "new inquiries on known topics since the report was
 computed" is a count, or a listing, of those rows.
@@ -22,7 +23,6 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ class UnknownTopicError(TopicError):
 
 @dataclass(frozen=True)
 class TopicSet:
-    """The live topics: ids in rank order and their unit centroids, one row each."""
+    """The live topics: ids in rank order and their unit centroids, one row each, in `space`."""
 
     set_id: int | None
     computed_epoch: float
@@ -59,40 +59,31 @@ class TopicSet:
     similarity: float
     ids: tuple[str, ...]
     centroids: Vectors
+    space: TopicSpace | None = None  # the topic space the report clustered in (None: plain cosine)
 
     @classmethod
     def empty(cls) -> TopicSet:
         return cls(None, 0.0, None, 1.0, (), np.zeros((0, 0), dtype=np.float32))
 
     def nearest(self, vector: Vectors) -> str | None:
-        """The topic whose centroid is closest to this unit vector, if close enough to join it."""
+        """The topic a failing inquiry's (model) vector joins, if any: projected as the report's were."""
         # A vector of another model (another dimension) joins nothing rather than failing suggest.
         if not self.ids or vector.ndim != 1 or vector.shape[0] != self.centroids.shape[1]:
             return None
+        if self.space is not None:
+            vector = self.space.project_one(vector)
         scores = self.centroids @ vector.astype(np.float32, copy=False)
         best = int(np.argmax(scores))
         return self.ids[best] if float(scores[best]) >= self.similarity else None
 
 
 class LiveTopics:
-    """This process's live topic set; the suggest path reads `current` once, a refresh swaps it whole.
+    """This process's live topic set; the suggest path reads `current` once, a refresh swaps it whole."""
 
-    Centroids live in the topic space of the index the report was computed with (app/topic_space.py);
-    `space_of` gives the live index's, which a content edit moves only slightly, so new inquiries are
-    projected with it.
-    """
-
-    def __init__(self, space_of: Callable[[], TopicSpace | None] = lambda: None) -> None:
+    def __init__(self) -> None:
         self.current = TopicSet.empty()
-        self._space_of = space_of
 
     def assign(self, vector: Vectors) -> str | None:
-        """The live topic a failing inquiry's (model) vector joins, if any."""
-        if not self.current.ids:
-            return None
-        space = self._space_of()
-        if space is not None and vector.ndim == 1 and space.dim == vector.shape[0]:
-            vector = space.project_one(vector)
         return self.current.nearest(vector)
 
     def refresh(self, session: Session) -> bool:
@@ -122,6 +113,9 @@ def load_topic_set(session: Session) -> TopicSet:
         similarity=topic_set.similarity,
         ids=tuple(t.id for t in topics),
         centroids=centroids,
+        space=None
+        if topic_set.space_mean is None
+        else TopicSpace(np.frombuffer(topic_set.space_mean, dtype=np.float32).copy(), topic_set.similarity),
     )
 
 
@@ -134,8 +128,12 @@ def publish_topics(
     computed_epoch: float,
     similarity: float,
     keep_id_similarity: float,
+    space: TopicSpace | None = None,
 ) -> TopicSet:
-    """Save a report's top-ranked topics as the live set, keeping the ids of topics that persist; commits."""
+    """Save a report's top-ranked topics, and the space they were found in, as the live set; commits.
+
+    Topics that persist keep their ids.
+    """
     topics, centroids = topics[:MAX_LIVE_TOPICS], centroids[:MAX_LIVE_TOPICS]
     previous = load_topic_set(session)
     ids = stable_topic_ids(centroids, previous, min_similarity=keep_id_similarity)
@@ -144,6 +142,7 @@ def publish_topics(
         period_start_epoch=period.start.timestamp(),
         period_end_epoch=period.end.timestamp(),
         similarity=similarity,
+        space_mean=None if space is None else np.ascontiguousarray(space.mean, dtype=np.float32).tobytes(),
     )
     session.add(saved)
     session.flush()
@@ -169,7 +168,7 @@ def publish_topics(
     session.execute(delete(GapTopicSet).where(col(GapTopicSet.id) < saved.id))
     session.commit()
     held = np.ascontiguousarray(centroids, dtype=np.float32) if ids else np.zeros((0, 0), dtype=np.float32)
-    return TopicSet(saved.id, computed_epoch, period, similarity, tuple(ids), held)
+    return TopicSet(saved.id, computed_epoch, period, similarity, tuple(ids), held, space)
 
 
 def stable_topic_ids(centroids: Vectors, previous: TopicSet, *, min_similarity: float) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 from app import gaps
 from app.gaps import GapSettings, Inquiry, build_topics, cluster
 from app.topic_space import CENTRED_TOPIC_SIMILARITY, TopicSpace
-from app.topics import LiveTopics, TopicSet
+from app.topics import TopicSet
 from indexer.analysis import Analyzer
 
 
@@ -86,11 +86,9 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     assert [t["volume"] for t in plain] == [15]
     assert sorted(t["volume"] for t in centred) == [4, 5, 6]
     assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
-    # New inquiries join the published centroids through the same projection.
-    live = LiveTopics(space_of=lambda: space)
-    live.current = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
+    # New inquiries join the published centroids through the same projection, which the topic set keeps.
+    published = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids, space)
     ranked = {volume: topic_id for topic_id, volume in zip("abc", [t["volume"] for t in centred], strict=True)}
-    assert live.assign(vectors[0]) == ranked[6]
-    unprojected = LiveTopics()
-    unprojected.current = live.current
-    assert unprojected.assign(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
+    assert published.nearest(vectors[0]) == ranked[6]
+    unprojected = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
+    assert unprojected.nearest(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids

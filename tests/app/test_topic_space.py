@@ -7,7 +7,7 @@ from app.topic_space import (
     PLAIN_TOPIC_SIMILARITY,
     TopicSpace,
 )
-from app.topics import LiveTopics, TopicSet
+from app.topics import TopicSet
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -41,12 +41,10 @@ def test_a_small_or_titles_only_help_center_gives_plain_cosine_with_its_own_thre
         assert np.allclose(space.project_one(vector), vector)
 
 
-def test_live_topics_project_a_new_inquiry_into_the_live_index_topic_space() -> None:
+def test_a_topic_set_projects_a_new_inquiry_into_the_space_its_topics_were_found_in() -> None:
     # In plain cosine the inquiry is nearest "b"; once the shared direction is removed it is "a".
     space = TopicSpace(np.array([0, 0, 1], dtype=np.float32), CENTRED_TOPIC_SIMILARITY)
     centroids = np.array([[1, 0, 0], [0, 0, 1]], dtype=np.float32)
-    plain, projected = LiveTopics(), LiveTopics(space_of=lambda: space)
-    plain.current = projected.current = TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids)
     inquiry = np.array([0.6, 0, 0.8], dtype=np.float32)
-    assert plain.assign(inquiry) == "b"
-    assert projected.assign(inquiry) == "a"
+    assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids).nearest(inquiry) == "b"
+    assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids, space).nearest(inquiry) == "a"

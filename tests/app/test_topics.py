@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from app import topics as topics_module
 from app.deflection import Period
 from app.models import GapTopic, GapTopicSet
+from app.topic_space import TopicSpace
 from app.topics import LiveTopics, TopicSet, load_topic_set, publish_topics, stable_topic_ids
 
 PERIOD = Period(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
@@ -87,3 +88,26 @@ def test_only_the_top_ranked_topics_go_live(session: Session, monkeypatch: pytes
     published = _publish(session, [_unit(1, 0, 0), _unit(0, 1, 0), _unit(0, 0, 1)], ["first", "second", "third"])
     assert len(published.ids) == 2 and published.nearest(_unit(0, 0, 1)) is None
     assert [t.label for t in session.exec(select(GapTopic).order_by(GapTopic.rank))] == ["first", "second"]
+
+
+def test_a_topic_set_keeps_the_topic_space_its_topics_were_found_in(session: Session) -> None:
+    # Centroids in a space centred on (0, 0, 1): an inquiry leaning on that shared direction still finds "a".
+    space = TopicSpace(np.array([0, 0, 1], dtype=np.float32), 0.5)
+    publish_topics(
+        session,
+        topics=[{"label": label, "verdict": "missing_article", "volume": 3} for label in ("a", "b")],
+        centroids=np.vstack([_unit(1, 0, 0), _unit(0, 1, 0)]),
+        period=PERIOD,
+        computed_epoch=PERIOD.end.timestamp(),
+        similarity=0.5,
+        keep_id_similarity=0.8,
+        space=space,
+    )
+    other_process = LiveTopics()
+    other_process.refresh(session)
+    assert other_process.current.space is not None
+    np.testing.assert_array_equal(other_process.current.space.mean, space.mean)
+    leaning = _unit(0.4, 0, 0.9)  # mostly the shared direction: cosine 0.4 with "a" before projection
+    assert other_process.assign(leaning) == other_process.current.ids[0]
+    plain = TopicSet(1, 0.0, PERIOD, 0.5, other_process.current.ids, other_process.current.centroids)
+    assert plain.nearest(leaning) is None
