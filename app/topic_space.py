@@ -2,10 +2,9 @@
 
 Raw sentence embeddings of support questions share a large common direction: to the model, every
 question looks somewhat like every other, so cosine bunches up and neighbouring topics merge.
-Subtracting the mean of the articles' questions (titles
-and alternative phrasings) removes what they all share ("all-but-the-top", Mu & Viswanath 2018); what is
-left is what tells topics apart. The mean comes from the content, never from inquiries, so a topic no
-article covers is not centred away.
+Subtracting the mean of the articles' questions (titles and alternative phrasings) removes what they
+all share ("all-but-the-top", Mu & Viswanath 2018); what is left is what tells topics apart. The mean
+comes from the content, never from inquiries, so a topic no article covers is not centred away.
 
 The mean is taken only where articles list alternative phrasings, which are worded as inquiries are:
 the mean of titles alone (headlines, a different style) moved the cosine scale in ways no threshold chosen
