@@ -20,6 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
+from app.models import EVENT_TABLE as _EVENTS
+from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
+from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
 from app.privacy import pseudonymous_client_id
 from app.rollup import apply_event
@@ -102,9 +105,6 @@ class _Shown:
 
 # Core statements on the tables, built once: an ORM statement built per request costs more to compile-key
 # than its SQL costs to run. The sets named by a batch, with the articles they showed: one round trip.
-_SETS: sqlalchemy.Table = SuggestionSet.__table__  # type: ignore[attr-defined]
-_SHOWN: sqlalchemy.Table = SuggestedArticle.__table__  # type: ignore[attr-defined]
-_EVENTS: sqlalchemy.Table = Event.__table__  # type: ignore[attr-defined]
 _SHOWN_SETS = (
     sqlalchemy.select(
         _SETS.c.id,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import DateTime, Index, LargeBinary
+from sqlalchemy import DateTime, Index, LargeBinary, Table
 from sqlmodel import Field, SQLModel
 
 
@@ -148,3 +148,9 @@ class GapTopic(SQLModel, table=True):
     verdict: str = Field(max_length=20)
     volume: int
     centroid: bytes = Field(sa_type=LargeBinary, description="unit vector, float32")
+
+
+# Core handles on the tables, for the statements that the hot paths (suggest, events) build once at import.
+SUGGESTION_SET_TABLE: Table = SuggestionSet.__table__  # type: ignore[attr-defined]
+SUGGESTED_ARTICLE_TABLE: Table = SuggestedArticle.__table__  # type: ignore[attr-defined]
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]

@@ -13,10 +13,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Table, Update, bindparam, case, text
+from sqlalchemy import BindParameter, Integer, Update, bindparam, case, text
 from sqlmodel import Session
 
-from app.models import SuggestionSet
+from app.models import SUGGESTION_SET_TABLE as _SETS
 
 ACTION_FLAGS = {
     "click": {"clicked": True},
@@ -29,7 +29,6 @@ ACTION_FLAGS = {
 
 # Core statements on the table, built once: events arrive one request at a time, and a statement built per
 # call costs more to compile-key than its SQL costs to run.
-_SETS: Table = SuggestionSet.__table__  # type: ignore[attr-defined]
 _SINCE: BindParameter[float] = bindparam("since")
 _UNTIL: BindParameter[float] = bindparam("until")
 _TICKETED = (

@@ -20,7 +20,9 @@ from sqlmodel import Session
 
 from app.calibration import Calibration
 from app.db import retrying_lock_conflicts
-from app.models import SuggestedArticle, SuggestionSet, packed_vector
+from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
+from app.models import SUGGESTION_SET_TABLE as _SETS
+from app.models import packed_vector
 from app.privacy import Redactor, pseudonymous_client_id
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
 from app.topics import LiveTopics
@@ -191,8 +193,6 @@ def is_edit_chain(previous: str, current: str) -> bool:
 
 # Core statements on the tables, built once: this runs on every keystroke, and an ORM statement built per
 # call costs more to compile-key and to pass through the unit of work than its SQL costs to run.
-_SETS: sqlalchemy.Table = SuggestionSet.__table__  # type: ignore[attr-defined]
-_SHOWN: sqlalchemy.Table = SuggestedArticle.__table__  # type: ignore[attr-defined]
 _INSERT_SET = _SETS.insert()
 _INSERT_SHOWN = _SHOWN.insert()
 # The client's latest set on the channel: the columns an intent carries over, not the row (it holds a vector).
