@@ -178,6 +178,51 @@ class SearchIndex:
         return mask
 
 
+@dataclass(frozen=True)
+class QueryEvidence:
+    """What a question's search rests on, gathered once however its articles are then ranked or filtered."""
+
+    terms: list[str]
+    marks: list[str]  # forms to highlight in snippets
+    vector: npt.NDArray[np.float32] | None  # None: the index has no articles, nothing was embedded
+    dense_passage: npt.NDArray[np.float32]
+    lexical_passage: npt.NDArray[np.float32]
+    dense_article: npt.NDArray[np.float64]
+    lexical_article: npt.NDArray[np.float64]
+    lexical_norm: npt.NDArray[np.float64]
+    weights: dict[str, float]  # idf of each query term
+
+
+def gather_evidence(
+    index: SearchIndex, *, embedder: Embedder, text: str, query_vector: npt.NDArray[np.float32] | None = None
+) -> QueryEvidence:
+    """Dense and lexical scores of every passage and article for a question (embedded here unless given)."""
+    query_tokens = index.analyzer.tokens(text)
+    terms = [token.term for token in query_tokens]
+    marks = _highlight_forms(unicodedata.normalize("NFKC", text).lower(), query_tokens)
+    if not index.article_ids:
+        empty32, empty64 = np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float64)
+        return QueryEvidence(terms, marks, None, empty32, empty32, empty64, empty64, empty64, {})
+    vector = embedder.embed_queries([text])[0] if query_vector is None else query_vector
+    dense_passage = _dense_passage_scores(index, vector)
+    lexical_passage = index.build.lexical.scores(terms)
+    lexical_article = _max_per_article(index, lexical_passage, fill=0.0)
+    weights = index.build.lexical.idf(terms)
+    # BM25 of a passage matching every query term once at average length is about the sum of idf.
+    attainable = sum(weights[term] for term in set(terms)) or 1.0
+    return QueryEvidence(
+        terms=terms,
+        marks=marks,
+        vector=vector,
+        dense_passage=dense_passage,
+        lexical_passage=lexical_passage,
+        dense_article=_dense_per_article(index, dense_passage),
+        lexical_article=lexical_article,
+        lexical_norm=np.minimum(lexical_article / attainable, 1.0),
+        weights=weights,
+    )
+
+
 def search_articles(
     index: SearchIndex,
     *,
@@ -191,32 +236,37 @@ def search_articles(
     fusion: Fusion = DEFAULT_FUSION,
 ) -> SearchOutcome:
     """Best articles for a question: one per translation group, in the caller's locale where possible."""
-    filters = filters or SearchFilters()
-    query_tokens = index.analyzer.tokens(text)
-    terms = [token.term for token in query_tokens]
-    marks = _highlight_forms(unicodedata.normalize("NFKC", text).lower(), query_tokens)
-    n_articles = len(index.article_ids)
-    if n_articles == 0:
-        return SearchOutcome([], 0.0, terms, None)
-    vector = embedder.embed_queries([text])[0] if query_vector is None else query_vector
+    evidence = gather_evidence(index, embedder=embedder, text=text, query_vector=query_vector)
+    return rank_articles(
+        index, evidence, calibration=calibration, locale=locale, filters=filters, limit=limit, fusion=fusion
+    )
 
-    dense_passage = _dense_passage_scores(index, vector)
-    lexical_passage = index.build.lexical.scores(terms)
-    dense_article = _dense_per_article(index, dense_passage)
-    lexical_article = _max_per_article(index, lexical_passage, fill=0.0)
 
-    weights = index.build.lexical.idf(terms)
-    # BM25 of a passage matching every query term once at average length is about the sum of idf.
-    attainable = sum(weights[term] for term in set(terms)) or 1.0
-    lexical_norm = np.minimum(lexical_article / attainable, 1.0)
-
-    allowed = index.allowed(filters)
+def rank_articles(
+    index: SearchIndex,
+    evidence: QueryEvidence,
+    *,
+    calibration: Calibration,
+    locale: str | None = None,
+    filters: SearchFilters | None = None,
+    limit: int = 5,
+    fusion: Fusion = DEFAULT_FUSION,
+) -> SearchOutcome:
+    """The articles a question's evidence ranks first under one fusion and set of filters."""
+    if evidence.vector is None:
+        return SearchOutcome([], 0.0, evidence.terms, None)
+    dense_article, lexical_article, lexical_norm = (
+        evidence.dense_article,
+        evidence.lexical_article,
+        evidence.lexical_norm,
+    )
+    allowed = index.allowed(filters or SearchFilters())
     dense_rank = _ranks(dense_article, allowed)
     lexical_rank = _ranks(np.where(lexical_article > 0, lexical_article, -np.inf), allowed)
     if fusion.kind == "convex":
         fused = fusion.alpha * np.maximum(dense_article, 0.0) + (1 - fusion.alpha) * lexical_norm
     else:
-        fused = np.zeros(n_articles, dtype=np.float64)
+        fused = np.zeros(len(index.article_ids), dtype=np.float64)
         fused += np.where(np.isfinite(dense_rank), fusion.dense_weight / (RRF_K + dense_rank), 0.0)
         fused += np.where(np.isfinite(lexical_rank), fusion.lexical_weight / (RRF_K + lexical_rank), 0.0)
     fused[~allowed] = -np.inf
@@ -228,21 +278,23 @@ def search_articles(
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
         features = {
             "dense": float(dense_article[scored_idx]),
-            "coverage": _coverage(terms, index.article_terms[scored_idx], weights),
+            "coverage": _coverage(evidence.terms, index.article_terms[scored_idx], evidence.weights),
             "lexical": float(lexical_norm[scored_idx]),
             "agreement": float(dense_rank[scored_idx] <= 5 and lexical_rank[scored_idx] <= 5),
             "margin": float(dense_article[scored_idx])
             - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1 else best_other_dense[0]),
         }
         article = index.build.articles[index.article_ids[article_idx]]
-        snippet, highlights = _snippet(index, article_idx, dense_passage, lexical_passage, marks)
+        snippet, highlights = _snippet(
+            index, article_idx, evidence.dense_passage, evidence.lexical_passage, evidence.marks
+        )
         hits.append(
             SearchHit(
                 article, float(group_score), calibration.confidence(features), fallback, snippet, highlights, features
             )
         )
     confidence = hits[0].confidence if hits else 0.0
-    return SearchOutcome(hits, confidence, terms, vector)
+    return SearchOutcome(hits, confidence, evidence.terms, evidence.vector)
 
 
 def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

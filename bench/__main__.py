@@ -19,7 +19,7 @@ import numpy as np
 from app.calibration import FEATURES, calibration_for, load_calibrations
 from bench.datasets import available, default_datasets_dir, load_dataset
 from bench.report import markdown_report
-from bench.run import calibration_rows, peak_rss_mb, run_dataset, run_info, write_json
+from bench.run import SharedPassageVectors, calibration_rows, peak_rss_mb, run_dataset, run_info, write_json
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
@@ -66,7 +66,7 @@ def main() -> None:
     calibration_data: dict[str, list[Any]] = {}
     started = time.perf_counter()
     for model_name in [*models, *extra]:
-        embedder = load_embedder(model_name)
+        embedder = SharedPassageVectors(load_embedder(model_name))
         calibration = calibration_for(embedder.name, calibrations)
         extra_sets = [n for n in CALIBRATION_ONLY_SETS if n not in names] if args.calibrate else []
         for name in [*names, *extra_sets]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.calibration import FALLBACK
-from app.search import Fusion, SearchIndex, search_articles
+from app.search import Fusion, SearchIndex, gather_evidence, rank_articles
 from bench.datasets import default_datasets_dir, load_dataset
 from bench.metrics import retrieval_metrics
 from bench.run import write_json
@@ -43,17 +43,10 @@ def main() -> None:
         queries = random.Random(7).sample(queries, min(args.sample, len(queries)))
         ranked: dict[str, list[list[str]]] = {f"{c.kind}:{c.alpha}": [] for c in CANDIDATES}
         for query in tqdm(queries, desc=name, leave=False):
-            vector = embedder.embed_queries([query.text])[0]
+            evidence = gather_evidence(index, embedder=embedder, text=query.text)
             for candidate in CANDIDATES:
-                outcome = search_articles(
-                    index,
-                    embedder=embedder,
-                    calibration=FALLBACK,
-                    text=query.text,
-                    locale=query.locale,
-                    limit=10,
-                    query_vector=vector,
-                    fusion=candidate,
+                outcome = rank_articles(
+                    index, evidence, calibration=FALLBACK, locale=query.locale, limit=10, fusion=candidate
                 )
                 ranked[f"{candidate.kind}:{candidate.alpha}"].append([h.article.id for h in outcome.hits])
         table[name] = {

@@ -3,7 +3,16 @@ from pathlib import Path
 import pytest
 
 from app.calibration import FALLBACK
-from app.search import SearchFilters, SearchIndex, search_articles
+from app.search import (
+    DENSE_ONLY,
+    LEXICAL_ONLY,
+    Fusion,
+    SearchFilters,
+    SearchIndex,
+    gather_evidence,
+    rank_articles,
+    search_articles,
+)
 from indexer import store
 from indexer.analysis import Analyzer
 from tests.fakes import HashingEmbedder
@@ -58,6 +67,25 @@ def test_search_snippet_html_escapes_article_text(search_index: SearchIndex) -> 
     )
     assert "&gt;" in outcome.hits[0].snippet_html
     assert "> Integrations" not in outcome.hits[0].snippet_html
+
+
+def test_one_questions_evidence_ranks_as_a_fresh_search_does_in_every_fusion(search_index: SearchIndex) -> None:
+    embedder = HashingEmbedder()
+    text = "パスワード 有給休暇 webhook"
+    evidence = gather_evidence(search_index, embedder=embedder, text=text)
+    leave = SearchFilters(category="leave")
+    for fusion, filters in [(Fusion(), None), (Fusion("rrf"), None), (DENSE_ONLY, leave), (LEXICAL_ONLY, None)]:
+        fresh = search_articles(
+            search_index, embedder=embedder, calibration=FALLBACK, text=text, filters=filters, limit=10, fusion=fusion
+        )
+        reused = rank_articles(search_index, evidence, calibration=FALLBACK, filters=filters, limit=10, fusion=fusion)
+        assert [(h.article.id, h.score, h.snippet) for h in reused.hits] == [
+            (h.article.id, h.score, h.snippet) for h in fresh.hits
+        ]
+        assert reused.hits and reused.confidence == fresh.confidence
+    dense_first = rank_articles(search_index, evidence, calibration=FALLBACK, limit=10, fusion=DENSE_ONLY)
+    lexical_first = rank_articles(search_index, evidence, calibration=FALLBACK, limit=10, fusion=LEXICAL_ONLY)
+    assert [h.article.id for h in dense_first.hits] != [h.article.id for h in lexical_first.hits]
 
 
 def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelated_one(
