@@ -271,8 +271,8 @@ def rank_articles(
         fused += np.where(np.isfinite(lexical_rank), fusion.lexical_weight / (RRF_K + lexical_rank), 0.0)
     fused[~allowed] = -np.inf
 
-    groups = _best_per_group(index, fused, locale)
-    groups.sort(key=lambda item: -item[1])
+    # Two at least: the top hit's margin is measured against the runner-up.
+    groups = _best_per_group(index, fused, locale, max(limit, 2))
     hits: list[SearchHit] = []
     best_other_dense = [float(dense_article[g[0]]) for g in groups[:2]]
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
@@ -342,9 +342,9 @@ def _ranks(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]) -> n
 
 
 def _best_per_group(
-    index: SearchIndex, fused: npt.NDArray[np.float64], locale: str | None
+    index: SearchIndex, fused: npt.NDArray[np.float64], locale: str | None, limit: int
 ) -> list[tuple[int, float, bool, int]]:
-    """(shown article, group score, fallback?, best-scored article) per translation group.
+    """(shown article, group score, fallback?, best-scored article) of the first `limit` groups, best first.
 
     A translation pair counts once: the group scores as its best member, and shows the member in
     the caller's locale when there is one, otherwise the best member marked as a fallback.
@@ -352,21 +352,25 @@ def _best_per_group(
     scored = np.flatnonzero(np.isfinite(fused) & (fused > 0))
     if len(scored) > FUSION_CANDIDATES:
         scored = scored[np.argpartition(-fused[scored], FUSION_CANDIDATES)[:FUSION_CANDIDATES]]
-    members: dict[str, list[int]] = {}
-    for i in scored.tolist():
-        group = index.article_group[i]
-        if group not in members:
-            members[group] = [m for m in index.group_members[group] if fused[m] > 0 and fused[m] < np.inf]
+    seen: set[str] = set()
     groups: list[tuple[int, float, bool, int]] = []
-    for indices in members.values():
-        best = max(indices, key=lambda i: fused[i])
+    # Best first, a group's first member is its best: only as many groups as are shown are looked at.
+    for best in scored[np.argsort(-fused[scored], kind="stable")].tolist():
+        group = index.article_group[best]
+        if group in seen:
+            continue
+        seen.add(group)
         shown = best
-        if locale is not None:
-            local = [i for i in indices if index.article_locale[i] == locale]
+        if locale is not None and index.article_locale[best] != locale:
+            local = [
+                m for m in index.group_members[group] if index.article_locale[m] == locale and 0 < fused[m] < np.inf
+            ]
             if local:
                 shown = max(local, key=lambda i: fused[i])
         fallback = locale is not None and index.article_locale[shown] != locale
         groups.append((shown, float(fused[best]), fallback, best))
+        if len(groups) == limit:
+            break
     return groups
 
 
