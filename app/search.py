@@ -255,11 +255,8 @@ def rank_articles(
     """The articles a question's evidence ranks first under one fusion and set of filters."""
     if evidence.vector is None:
         return SearchOutcome([], 0.0, evidence.terms, None)
-    dense_article, lexical_article, lexical_norm = (
-        evidence.dense_article,
-        evidence.lexical_article,
-        evidence.lexical_norm,
-    )
+    dense_article, lexical_article = evidence.dense_article, evidence.lexical_article
+    lexical_norm = evidence.lexical_norm
     allowed = index.allowed(filters or SearchFilters())
     dense_rank = _ranks(dense_article, allowed)
     lexical_rank = _ranks(np.where(lexical_article > 0, lexical_article, -np.inf), allowed)

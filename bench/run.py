@@ -123,7 +123,7 @@ def run_dataset(
     test = [q for q in queries if q.split == "test"]
     timed = {q.id for q in _sample(test, LATENCY_SAMPLE, random.Random(seed))}
     outcomes = [
-        _answer(index, embedder, calibration, query, vector, timed=query.id in timed)
+        _answer(index, embedder, calibration, query, vector, timed=query.split == "test" and query.id in timed)
         for query, vector in tqdm(
             zip(queries, vectors, strict=True),
             total=len(queries),
