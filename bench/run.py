@@ -44,7 +44,7 @@ MODES: dict[str, Fusion] = {
 PRODUCT_LOW_CONFIDENCE = 0.2
 MAX_VAL = 1000  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
 # Test queries per set timed one by one, as the API answers them; the rest are encoded in batches,
-# which ranks them identically in a fraction of the time. 300 keep p95 to a few percent.
+# which ranks them the same in a fraction of the time. With 300, the p95 rests on the slowest 15.
 LATENCY_SAMPLE = 300
 QUERY_BATCH = 64
 
@@ -64,7 +64,7 @@ class SharedPassageVectors:
     """The run's embedder, embedding each distinct passage text once per run.
 
     Most sets have variants built from the same articles (localgovfaq_gap, banking77_oos, clinc150_gap,
-    stackfaq_gap), each in its own index. Embedding their shared passages again was two fifths of a
+    stackfaq_gap), each in its own index. Embedding their shared passages again took about 45 s of a
     quick run from scratch, and measured nothing new. Queries are never cached: they are what is timed.
     """
 
