@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from threadpoolctl import threadpool_limits
 
 from app.calibration import calibration_for, load_calibrations
 from app.db import create_tables, make_engine
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if settings.open_access:
             logger.warning("no DEFLECT_SECRET_KEYS or DEFLECT_PUBLISHABLE_KEYS set: every endpoint is OPEN")
+        # One BLAS thread: each worker answers a request per core, and BLAS's own threads would spin against
+        # the other requests (and workers) for the same cores.
+        threadpool_limits(limits=1, user_api="blas")
         engine = make_engine(settings.database_url)
         create_tables(engine)
         # Requests embed their questions in threads: those asked while the model is busy go in one batch.

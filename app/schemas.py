@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.suggestions import DEFAULT_LIMIT, MAX_LIMIT
+
 Channel = Literal["search", "form", "api"]
 Label = Literal["answered", "low_confidence", "no_answer"]
 
@@ -25,7 +27,7 @@ class SuggestRequestBody(BaseModel):
     locale: str | None = Field(default=None, max_length=16, description="the caller's locale; results prefer it")
     channel: Channel = "api"
     client_id: str | None = Field(default=None, max_length=128, description="pseudonymous id chosen by the client")
-    limit: int = Field(default=5, ge=1, le=20)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     filters: SuggestFilters | None = None
     composing: bool = Field(default=False, description="IME composition in progress: answered, not counted")
     confident_only: bool = Field(default=False, description="return nothing unless confident (for inquiry forms)")

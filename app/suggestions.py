@@ -32,6 +32,8 @@ from indexer.embedding import Embedder
 CHANNELS = ("search", "form", "api")
 logger = logging.getLogger("deflect.suggest")
 ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
+# Results in a suggestion set unless the caller asks for another number, and the most it may ask for.
+DEFAULT_LIMIT, MAX_LIMIT = 5, 20
 # What later keystrokes of a search intent inherit from its earlier sets (a click, say).
 INHERITED_FLAGS = ("clicked", "explicit", "helpful", "not_helpful", "ticketed", "recontacted")
 
@@ -54,7 +56,7 @@ class SuggestRequest:
     channel: str = "api"
     locale: str | None = None
     client_id: str | None = None
-    limit: int = 5
+    limit: int = DEFAULT_LIMIT
     filters: SearchFilters = SearchFilters()
     composing: bool = False
     confident_only: bool = False

@@ -28,13 +28,16 @@ from app.search import (
     rank_articles,
     search_articles,
 )
+from app.suggestions import DEFAULT_LIMIT
 from bench.datasets import Dataset, Query
 from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
 from indexer import store
 from indexer.analysis import Analyzer
-from indexer.build import build_from_articles
+from indexer.build import ProgressCallback, build_from_articles
 from indexer.embedding import Embedder, Vectors
 
+# What building one set's index took: seconds, passages embedded, and passages/s where the model did most.
+BuildFigures = dict[str, Any]
 MODES: dict[str, Fusion] = {
     "hybrid": DEFAULT_FUSION,
     "hybrid-rrf": Fusion("rrf"),
@@ -86,6 +89,53 @@ class SharedPassageVectors:
         return self.inner.embed_queries(texts)
 
 
+def build_dataset(
+    dataset: Dataset,
+    *,
+    embedder: SharedPassageVectors,
+    analyzer: Analyzer,
+    work_dir: Path,
+    on_progress: ProgressCallback | None = None,
+) -> BuildFigures:
+    """Index one data set with one model through the real indexer (incrementally: a current build is kept).
+
+    Progress goes to `on_progress`, or to a progress bar of its own.
+    """
+    index_dir = index_dir_for(work_dir, dataset.name, embedder.name)
+    started, embedded_before = time.perf_counter(), embedder.embedded
+    with tqdm(
+        total=0, desc=f"{dataset.name}: embedding", unit="passage", leave=False, disable=bool(on_progress)
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        report = build_from_articles(
+            dataset.articles,
+            index_dir=index_dir,
+            embedder=embedder,
+            analyzer=analyzer,
+            on_progress=on_progress or progress,
+        )
+    build_seconds = time.perf_counter() - started
+    embedded = embedder.embedded - embedded_before
+    return {
+        "seconds": round(build_seconds, 2),
+        "embedded_passages": report.embedded_passages,
+        "embedded_by_model": embedded,  # the rest were already embedded for another set this run
+        # Only a build that mostly went through the model says how fast the model indexes.
+        "passages_per_second": round(embedded / build_seconds, 1)
+        if embedded >= 0.9 * report.embedded_passages > 0
+        else None,
+    }
+
+
+def index_dir_for(work_dir: Path, dataset: str, model: str) -> Path:
+    return work_dir / dataset / model.replace("/", "_")
+
+
 def run_dataset(
     dataset: Dataset,
     *,
@@ -95,22 +145,16 @@ def run_dataset(
     calibration: Calibration,
     quick: int | None,
     seed: int = 13,
+    built: BuildFigures | None = None,
 ) -> tuple[dict[str, Any], list[QueryOutcome]]:
-    """Index one data set with one model and answer its queries; returns the figures and the raw outcomes."""
-    index_dir = work_dir / dataset.name / embedder.name.replace("/", "_")
-    started, embedded_before = time.perf_counter(), embedder.embedded
-    with tqdm(total=0, desc=f"{dataset.name}: embedding", unit="passage", leave=False) as bar:
+    """Index one data set with one model (unless `built` says it already is) and answer its queries.
 
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        report = build_from_articles(
-            dataset.articles, index_dir=index_dir, embedder=embedder, analyzer=analyzer, on_progress=progress
-        )
-    build_seconds = time.perf_counter() - started
-    embedded = embedder.embedded - embedded_before
+    Returns the figures and the raw outcomes.
+    """
+    build = (
+        built if built is not None else build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
+    )
+    index_dir = index_dir_for(work_dir, dataset.name, embedder.name)
     index = SearchIndex(store.load_current(index_dir, expected_model=embedder.name), analyzer)
 
     queries = [q for q in dataset.queries if q.split in ("test", "val")]
@@ -137,15 +181,7 @@ def run_dataset(
         "model": embedder.name,
         "articles": len(dataset.articles),
         "passages": len(index.build.passages),
-        "build": {
-            "seconds": round(build_seconds, 2),
-            "embedded_passages": report.embedded_passages,
-            "embedded_by_model": embedded,  # the rest were already embedded for another set this run
-            # Only a build that mostly went through the model says how fast the model indexes.
-            "passages_per_second": round(embedded / build_seconds, 1)
-            if embedded >= 0.9 * report.embedded_passages > 0
-            else None,
-        },
+        "build": build,
         "modes": {mode: _quality([o for o in outcomes if o.query.split == "test"], mode) for mode in MODES},
         "gap": _gap_figures(outcomes),
         "speed": _speed([o for o in outcomes if o.timed]),
@@ -170,14 +206,14 @@ def _answer(
     *,
     timed: bool,
 ) -> QueryOutcome:
-    """Every mode's ranking from one set of evidence; a timed query is also answered as the API does."""
+    """Every mode's ranking from one set of evidence; a timed query is also answered as the API does by default."""
     outcome = QueryOutcome(query, timed=timed)
     if timed:
         t0 = time.perf_counter()
         embedder.embed_queries([query.text])
         outcome.encode_ms = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
-        search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=10)
+        search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=DEFAULT_LIMIT)
         outcome.search_ms = (time.perf_counter() - t0) * 1000
     evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
     for mode, fusion in MODES.items():
@@ -295,8 +331,10 @@ def run_info(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def peak_rss_mb(*, children: bool = False) -> float:
+    """This process's peak resident memory, or with `children` that of its largest finished child."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return round(usage.ru_maxrss / 1024, 1)
 
 
 def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ from app.deps import LiveIndexDep, PublicAccess, SessionDep, SuggesterDep
 from app.metrics import SUGGESTIONS
 from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
 from app.search import SearchFilters
-from app.suggestions import SuggestionResult, SuggestRequest, suggest
+from app.suggestions import DEFAULT_LIMIT, MAX_LIMIT, SuggestionResult, SuggestRequest, suggest
 
 router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[PublicAccess])
 
@@ -54,7 +54,7 @@ def suggest_articles_for_search_box(
     locale: str | None = Query(default=None, max_length=16),
     channel: Channel = "search",
     client_id: str | None = Query(default=None, max_length=128),
-    limit: int = Query(default=5, ge=1, le=20),
+    limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     category: str | None = Query(default=None, max_length=100),
     composing: bool = False,
 ) -> SuggestResponse:

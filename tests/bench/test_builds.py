@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+
+from bench.builds import build_all, plan_builds
+from bench.datasets import Dataset, load_dataset
+from indexer import store
+from indexer.articles import Article
+from tests.bench.sample_sets import BASE, OTHER, VARIANT, write_dataset
+
+
+def _dataset(name: str, rows: list[dict[str, str]]) -> Dataset:
+    return Dataset(name, [Article(id=r["id"], title=r["title"], locale="en", body=r["body"]) for r in rows], [])
+
+
+def test_sets_that_share_passages_are_one_task_and_the_costliest_task_comes_first() -> None:
+    datasets = {d.name: d for d in (_dataset("base", BASE), _dataset("base_gap", VARIANT), _dataset("other", OTHER))}
+    tasks = plan_builds(
+        [("use-multilingual-v3", ["base", "base_gap", "other"]), ("all-MiniLM-L6-v2", ["other"])], datasets
+    )
+    assert [(t.model, t.datasets) for t in tasks] == [
+        ("use-multilingual-v3", ("base", "base_gap")),
+        ("all-MiniLM-L6-v2", ("other",)),  # one short article, but in a model that costs 4x as much a character
+        ("use-multilingual-v3", ("other",)),
+    ]
+    assert tasks[0].passages == 4 + 6  # two passages an article (title, body), every set counted in full
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("workers", [2, 1])
+def test_builds_index_every_set_and_embed_shared_passages_once(tmp_path: Path, workers: int) -> None:
+    datasets_dir = tmp_path / "datasets"
+    for name, rows in (("base", BASE), ("base_gap", VARIANT), ("other", OTHER)):
+        write_dataset(datasets_dir, name, rows, [])
+    names = ["base", "base_gap", "other"]
+    datasets = {name: load_dataset(datasets_dir, name) for name in names}
+    tasks = plan_builds([("use-multilingual-v3", names)], datasets)
+
+    figures = build_all(tasks, datasets_dir=datasets_dir, work_dir=tmp_path / "work", workers=workers)
+
+    assert set(figures) == {("use-multilingual-v3", name) for name in names}
+    assert figures[("use-multilingual-v3", "base")]["embedded_by_model"] == 4
+    # Built after its base set by the same process: only the new article's two passages went to the model.
+    assert figures[("use-multilingual-v3", "base_gap")]["embedded_passages"] == 6
+    assert figures[("use-multilingual-v3", "base_gap")]["embedded_by_model"] == 2
+    for name, rows in (("base", BASE), ("base_gap", VARIANT), ("other", OTHER)):
+        build = store.load_current(
+            tmp_path / "work" / name / "use-multilingual-v3", expected_model="use-multilingual-v3"
+        )
+        assert sorted(build.articles) == sorted(row["id"] for row in rows)
+        assert build.dense.ntotal == 2 * len(rows)
