@@ -20,10 +20,20 @@ from threadpoolctl import threadpool_limits
 
 from app.calibration import FEATURES, calibration_for, load_calibrations
 from app.suggestions import DEFAULT_LIMIT
-from bench.builds import build_all, plan_builds
 from bench.datasets import available, default_datasets_dir, load_dataset
 from bench.report import markdown_report
-from bench.run import SharedPassageVectors, calibration_rows, peak_rss_mb, run_dataset, run_info, write_json
+from bench.run import (
+    calibration_rows,
+    latency_sample,
+    load_index,
+    peak_rss_mb,
+    run_info,
+    select_queries,
+    set_figures,
+    time_searches,
+    write_json,
+)
+from bench.workers import plan_tasks, run_tasks
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
@@ -56,10 +66,10 @@ def main() -> None:
     )
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench"), help="cached index builds")
     parser.add_argument(
-        "--build-workers",
+        "--workers",
         type=int,
         default=len(os.sched_getaffinity(0)),
-        help="processes that build the indexes, before any query is answered (default: one per core)",
+        help="processes that index the sets and rank their queries, before anything is timed (default: one per core)",
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--calibrate", action="store_true", help="fit app/calibration.json on val splits")
@@ -81,36 +91,39 @@ def main() -> None:
         for model in [*models, *extra]
     ]
     datasets = {name: load_dataset(args.datasets_dir, name) for _, sets in runs for name in sets}
-    built = build_all(
-        plan_builds(runs, datasets), datasets_dir=args.datasets_dir, work_dir=args.work_dir, workers=args.build_workers
+    ranked = run_tasks(
+        plan_tasks(runs, datasets, quick=args.quick),
+        datasets_dir=args.datasets_dir,
+        work_dir=args.work_dir,
+        quick=args.quick,
+        workers=args.workers,
     )
-    indexing_seconds = time.perf_counter() - started
-    threadpool_limits(limits=1, user_api="blas")  # queries are answered as the service answers them (app/main.py)
+    ranking_seconds = time.perf_counter() - started
+    # Now alone on the machine: each model's latency sample, answered as the service answers (app/main.py).
+    threadpool_limits(limits=1, user_api="blas")
     for model_name, sets in runs:
-        embedder = SharedPassageVectors(load_embedder(model_name))
+        embedder = load_embedder(model_name)
+        embedder.embed_queries(["warm-up"])
         calibration = calibration_for(embedder.name, calibrations)
         for name in sets:
-            figures, outcomes = run_dataset(
-                datasets[name],
-                embedder=embedder,
-                analyzer=analyzer,
-                work_dir=args.work_dir,
-                calibration=calibration,
-                quick=args.quick,
-                built=built[(model_name, name)],
-            )
-            if name not in extra_sets:
-                results.append(figures)
-                print(_one_line(figures), flush=True)
+            dataset, result = datasets[name], ranked[(model_name, name)]
             if args.calibrate:
-                calibration_data.setdefault(embedder.name, []).append(calibration_rows(outcomes))
+                calibration_data.setdefault(embedder.name, []).append(calibration_rows(result.outcomes))
+            if name in extra_sets:
+                continue  # fitted on, never reported
+            index = load_index(args.work_dir, name, embedder.name, analyzer)
+            sample = latency_sample(select_queries(dataset, args.quick))
+            speed = time_searches(index, embedder, calibration, sample, desc=f"{name}: {embedder.name}: timing")
+            figures = set_figures(dataset, embedder.name, result, speed)
+            results.append(figures)
+            print(_one_line(figures), flush=True)
 
     run = {
         "run": run_info({k: str(v) for k, v in vars(args).items()}),
         "seconds": round(time.perf_counter() - started, 1),
-        "indexing": {"seconds": round(indexing_seconds, 1), "workers": args.build_workers},
+        "indexing_and_ranking": {"seconds": round(ranking_seconds, 1), "workers": args.workers},
         "peak_rss_mb": peak_rss_mb(),
-        "peak_rss_mb_builders": peak_rss_mb(children=True),
+        "peak_rss_mb_workers": peak_rss_mb(children=True),
         "timed_search_limit": DEFAULT_LIMIT,  # results a timed search returns: the API's default
         "results": results,
     }

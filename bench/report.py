@@ -57,12 +57,16 @@ def markdown_report(run: dict[str, Any]) -> str:
             f"| {s['encode_p50_ms']:.2f} | {s['search_to_encode_ratio']:.2f} |"
         )
     lines.append("")
-    indexing = run.get("indexing")  # absent from runs before indexing had a phase of its own
+    indexing = run.get("indexing_and_ranking")  # absent from runs before this phase had processes of its own
     lines.append(
         f"Run: commit {run['run']['commit']}, {run['seconds']} s"
-        + (f" ({indexing['seconds']} s of it indexing, {indexing['workers']} processes)" if indexing else "")
+        + (
+            f" ({indexing['seconds']} s of it indexing and ranking, in {indexing['workers']} processes)"
+            if indexing
+            else ""
+        )
         + f", peak RSS {run['peak_rss_mb']} MB"
-        + (f" ({run['peak_rss_mb_builders']} MB the largest builder)" if indexing else "")
+        + (f" ({run['peak_rss_mb_workers']} MB the largest worker)" if indexing else "")
         + f", {run['run']['machine']['cpus']} CPUs."
         + (f" Search is timed with {run['timed_search_limit']} results a query." if "timed_search_limit" in run else "")
     )

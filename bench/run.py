@@ -45,11 +45,12 @@ MODES: dict[str, Fusion] = {
     "lexical": LEXICAL_ONLY,
 }
 PRODUCT_LOW_CONFIDENCE = 0.2
-MAX_VAL = 1000  # the default DEFLECT_LOW_CONFIDENCE_THRESHOLD: below it nothing is shown
-# Test queries per set timed one by one, as the API answers them; the rest are encoded in batches,
-# which ranks them the same in a fraction of the time. With 300, the p95 rests on the slowest 15.
+# Test queries per set timed one by one, as the API answers them, once every set is ranked. Ranking encodes
+# all queries in batches, which ranks them the same in a fraction of the time. With 300, the p95 rests on
+# the slowest 15.
 LATENCY_SAMPLE = 300
 QUERY_BATCH = 64
+SEED = 13  # of the quick run's query sample and of the latency sample
 
 
 @dataclass
@@ -58,9 +59,6 @@ class QueryOutcome:
     ranked: dict[str, list[str]] = field(default_factory=dict)  # mode -> top 10 article ids
     confidence: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
-    timed: bool = False  # answered one by one for the latency figures
-    search_ms: float = 0.0
-    encode_ms: float = 0.0
 
 
 class SharedPassageVectors:
@@ -136,7 +134,16 @@ def index_dir_for(work_dir: Path, dataset: str, model: str) -> Path:
     return work_dir / dataset / model.replace("/", "_")
 
 
-def run_dataset(
+@dataclass
+class RankedSet:
+    """One set indexed with one model and its queries ranked: everything but the latency sample."""
+
+    build: BuildFigures
+    passages: int
+    outcomes: list[QueryOutcome]
+
+
+def index_and_rank(
     dataset: Dataset,
     *,
     embedder: SharedPassageVectors,
@@ -144,77 +151,108 @@ def run_dataset(
     work_dir: Path,
     calibration: Calibration,
     quick: int | None,
-    seed: int = 13,
-    built: BuildFigures | None = None,
-) -> tuple[dict[str, Any], list[QueryOutcome]]:
-    """Index one data set with one model (unless `built` says it already is) and answer its queries.
-
-    Returns the figures and the raw outcomes.
-    """
-    build = (
-        built if built is not None else build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
-    )
-    index_dir = index_dir_for(work_dir, dataset.name, embedder.name)
-    index = SearchIndex(store.load_current(index_dir, expected_model=embedder.name), analyzer)
-
-    queries = [q for q in dataset.queries if q.split in ("test", "val")]
-    if quick:
-        rng = random.Random(seed)
-        queries = [
-            q for split in ("test", "val") for q in _sample([q for q in queries if q.split == split], quick, rng)
-        ]
-    vectors = _query_vectors(embedder, queries, desc=f"{dataset.name}: {embedder.name}: encoding")
-    test = [q for q in queries if q.split == "test"]
-    timed = {q.id for q in _sample(test, LATENCY_SAMPLE, random.Random(seed))}
+    on_progress: ProgressCallback | None = None,
+) -> RankedSet:
+    """Index one set with one model and rank its val and test queries in every mode (nothing timed here)."""
+    build = build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=on_progress)
+    index = load_index(work_dir, dataset.name, embedder.name, analyzer)
+    queries = select_queries(dataset, quick)
+    vectors = _query_vectors(embedder, queries)
     outcomes = [
-        _answer(index, embedder, calibration, query, vector, timed=query.split == "test" and query.id in timed)
+        _rank(index, embedder, calibration, query, vector)
         for query, vector in tqdm(
             zip(queries, vectors, strict=True),
             total=len(queries),
             desc=f"{dataset.name}: {embedder.name}",
             unit="query",
             leave=False,
+            disable=bool(on_progress),
         )
     ]
-    figures = {
+    return RankedSet(build, len(index.build.passages), outcomes)
+
+
+def load_index(work_dir: Path, dataset: str, model: str, analyzer: Analyzer) -> SearchIndex:
+    return SearchIndex(store.load_current(index_dir_for(work_dir, dataset, model), expected_model=model), analyzer)
+
+
+def select_queries(dataset: Dataset, quick: int | None, seed: int = SEED) -> list[Query]:
+    """The val and test queries a run answers: all of them, or `quick` sampled from each split."""
+    queries = [q for q in dataset.queries if q.split in ("test", "val")]
+    if not quick:
+        return queries
+    rng = random.Random(seed)
+    return [q for split in ("test", "val") for q in _sample([q for q in queries if q.split == split], quick, rng)]
+
+
+def latency_sample(queries: list[Query], seed: int = SEED) -> list[Query]:
+    """The test queries whose search is timed, one by one."""
+    return _sample([q for q in queries if q.split == "test"], LATENCY_SAMPLE, random.Random(seed))
+
+
+def time_searches(
+    index: SearchIndex, embedder: Embedder, calibration: Calibration, queries: list[Query], *, desc: str = "timing"
+) -> dict[str, float]:
+    """Each question answered as the API answers it by default; p50 and p95, and the encoding's share of it.
+
+    The bare encoding is timed inside the same search call, so both figures come from one answer.
+    """
+    timing = TimedQueryEncoder(embedder)
+    encode, search = [], []
+    for query in tqdm(queries, desc=desc, unit="query", leave=False):
+        timing.seconds = 0.0
+        started = time.perf_counter()
+        search_articles(index, embedder=timing, calibration=calibration, text=query.text, limit=DEFAULT_LIMIT)
+        search.append((time.perf_counter() - started) * 1000)
+        encode.append(timing.seconds * 1000)
+    return _speed(search, encode)
+
+
+class TimedQueryEncoder:
+    """An embedder that adds up the time its query encodings take."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.seconds = 0.0
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_documents(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed_queries(texts)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def set_figures(dataset: Dataset, model: str, ranked: RankedSet, speed: dict[str, float]) -> dict[str, Any]:
+    test = [o for o in ranked.outcomes if o.query.split == "test"]
+    return {
         "dataset": dataset.name,
-        "model": embedder.name,
+        "model": model,
         "articles": len(dataset.articles),
-        "passages": len(index.build.passages),
-        "build": build,
-        "modes": {mode: _quality([o for o in outcomes if o.query.split == "test"], mode) for mode in MODES},
-        "gap": _gap_figures(outcomes),
-        "speed": _speed([o for o in outcomes if o.timed]),
+        "passages": ranked.passages,
+        "build": ranked.build,
+        "modes": {mode: _quality(test, mode) for mode in MODES},
+        "gap": _gap_figures(ranked.outcomes),
+        "speed": speed,
     }
-    return figures, outcomes
 
 
-def _query_vectors(embedder: Embedder, queries: list[Query], *, desc: str) -> Vectors:
+def _query_vectors(embedder: Embedder, queries: list[Query]) -> Vectors:
     chunks = [
         embedder.embed_queries([q.text for q in queries[start : start + QUERY_BATCH]])
-        for start in tqdm(range(0, len(queries), QUERY_BATCH), desc=desc, unit="batch", leave=False)
+        for start in range(0, len(queries), QUERY_BATCH)
     ]
     return np.vstack(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
-def _answer(
-    index: SearchIndex,
-    embedder: Embedder,
-    calibration: Calibration,
-    query: Query,
-    vector: Vectors,
-    *,
-    timed: bool,
+def _rank(
+    index: SearchIndex, embedder: Embedder, calibration: Calibration, query: Query, vector: Vectors
 ) -> QueryOutcome:
-    """Every mode's ranking from one set of evidence; a timed query is also answered as the API does by default."""
-    outcome = QueryOutcome(query, timed=timed)
-    if timed:
-        t0 = time.perf_counter()
-        embedder.embed_queries([query.text])
-        outcome.encode_ms = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        search_articles(index, embedder=embedder, calibration=calibration, text=query.text, limit=DEFAULT_LIMIT)
-        outcome.search_ms = (time.perf_counter() - t0) * 1000
+    """Every mode's ranking from one set of evidence."""
+    outcome = QueryOutcome(query)
     evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
     for mode, fusion in MODES.items():
         result = rank_articles(index, evidence, calibration=calibration, limit=10, fusion=fusion)
@@ -291,12 +329,10 @@ def _top1(outcome: QueryOutcome) -> bool:
     return bool(ranked) and ranked[0] in outcome.query.relevant
 
 
-def _speed(outcomes: list[QueryOutcome]) -> dict[str, float]:
-    search = [o.search_ms for o in outcomes]
-    encode = [o.encode_ms for o in outcomes]
+def _speed(search: list[float], encode: list[float]) -> dict[str, float]:
     p50_search, p50_encode = percentile(search, 50), percentile(encode, 50)
     return {
-        "timed_queries": len(outcomes),
+        "timed_queries": len(search),
         "search_p50_ms": round(p50_search, 3),
         "search_p95_ms": round(percentile(search, 95), 3),
         "encode_p50_ms": round(p50_encode, 3),

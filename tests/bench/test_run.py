@@ -1,6 +1,16 @@
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
-from bench.run import SharedPassageVectors
+from app.calibration import FALLBACK
+from app.search import SearchIndex
+from bench.datasets import Query
+from bench.run import SharedPassageVectors, time_searches
+from indexer import store
+from indexer.analysis import Analyzer
+from indexer.embedding import Vectors
 from tests.fakes import HashingEmbedder
 
 
@@ -26,3 +36,30 @@ def test_shared_passage_vectors_never_cache_queries() -> None:
     inner.embed_queries = lambda texts: calls.append(list(texts)) or original(texts)  # type: ignore[method-assign]
     shared.embed_queries(["How do I export invoices?"])
     assert calls == [["How do I export invoices?"]]
+
+
+class _SlowQueries(HashingEmbedder):
+    """Encodes a query in at least 5 ms, so that the encoding's share of a search is known."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_calls = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        self.query_calls += 1
+        time.sleep(0.005)
+        return super().embed_queries(texts)
+
+
+def test_each_timed_search_encodes_its_question_once_and_reports_the_encoding_inside_it(
+    index_dir: Path, analyzer: Analyzer
+) -> None:
+    index = SearchIndex(store.load_current(index_dir), analyzer)
+    embedder = _SlowQueries()
+    queries = [Query(f"q{i}", text, "ja", (), "test") for i, text in enumerate(["請求書", "パスワード", "SSO"] * 4)]
+
+    speed = time_searches(index, embedder, FALLBACK, queries)
+
+    assert embedder.query_calls == len(queries) == speed["timed_queries"]
+    assert 5.0 <= speed["encode_p50_ms"] < speed["search_p50_ms"]
+    assert speed["search_to_encode_ratio"] > 1.0

@@ -1,9 +1,9 @@
-"""Index every set of a benchmark run before any query is answered, one process per core.
+"""Index every set of a benchmark run and rank its queries, one process per core, before anything is timed.
 
-From scratch, index builds are most of a run: each embedder runs on one thread, as it serves queries. They
-measure indexing, not search, so they run first, side by side, and the queries after them run alone. Sets
-that share passages (banking77 and its _gap and _oos variants, say) are built in turn by one process, so
-that each shared passage is still embedded once.
+Indexing and ranking are most of a run, and each model computes on one thread, as it serves queries. None of
+that work is timed, so it runs side by side on every core; the latency sample is timed afterwards, alone on a
+quiet machine (bench/__main__.py). Sets that share passages (banking77 and its _gap and _oos variants, say)
+go to one process in turn, so that each shared passage is still embedded once.
 """
 
 from __future__ import annotations
@@ -19,27 +19,30 @@ from typing import Any
 
 from tqdm import tqdm
 
+from app.calibration import calibration_for, load_calibrations
 from bench.datasets import Dataset, load_dataset
-from bench.run import BuildFigures, SharedPassageVectors, build_dataset
+from bench.run import RankedSet, SharedPassageVectors, index_and_rank, select_queries
 from indexer.analysis import Analyzer
 from indexer.chunking import split_passages
 from indexer.embedding import Embedder, load_embedder
 
-# Embedding time per character against USE's (from the full run's passages/s), to start the longest work first.
-MODEL_COST = {"multilingual-e5-small-q4": 12.0, "all-MiniLM-L6-v2": 4.0}
+# Embedding time per character against USE's (passages/s on the hint3 sets), to start the longest work first.
+MODEL_COST = {"multilingual-e5-small-q4": 18.0, "all-MiniLM-L6-v2": 6.0}
 # Two sets are one family when this share of the smaller one's passages is in the other.
 FAMILY_OVERLAP = 0.05
 
 
 @dataclass(frozen=True)
-class BuildTask:
+class SetTask:
     model: str
-    datasets: tuple[str, ...]  # built in turn by one process, sharing its embedded passages
-    passages: int
+    datasets: tuple[str, ...]  # indexed in turn by one process, sharing its embedded passages
+    steps: int  # passages to index and queries to rank: the progress bar's share of this task
     cost: float  # characters to embed x the model's cost per character: only orders the tasks
 
 
-def plan_builds(runs: Sequence[tuple[str, Sequence[str]]], datasets: dict[str, Dataset]) -> list[BuildTask]:
+def plan_tasks(
+    runs: Sequence[tuple[str, Sequence[str]]], datasets: dict[str, Dataset], *, quick: int | None
+) -> list[SetTask]:
     """One task per model and family of sets that share passages, the costliest first."""
     passages = {name: _passage_texts(datasets[name]) for _, names in runs for name in names}
     texts = {name: set(listed) for name, listed in passages.items()}
@@ -48,7 +51,8 @@ def plan_builds(runs: Sequence[tuple[str, Sequence[str]]], datasets: dict[str, D
         for family in _families(list(names), texts):
             distinct = set().union(*(texts[name] for name in family))
             cost = sum(map(len, distinct)) * MODEL_COST.get(model, 1.0)
-            tasks.append(BuildTask(model, tuple(family), sum(len(passages[name]) for name in family), cost))
+            steps = sum(len(passages[name]) + len(select_queries(datasets[name], quick)) for name in family)
+            tasks.append(SetTask(model, tuple(family), steps, cost))
     return sorted(tasks, key=lambda task: -task.cost)
 
 
@@ -71,16 +75,16 @@ def _families(names: list[str], texts: dict[str, set[str]]) -> list[list[str]]:
     return list(grouped.values())
 
 
-def build_all(
-    tasks: list[BuildTask], *, datasets_dir: Path, work_dir: Path, workers: int
-) -> dict[tuple[str, str], BuildFigures]:
-    """Every task's builds, `workers` at a time; figures by (model, data set). A failed build fails the run."""
-    figures: dict[tuple[str, str], BuildFigures] = {}
-    with tqdm(total=sum(t.passages for t in tasks), desc="indexing", unit="passage") as bar:
+def run_tasks(
+    tasks: list[SetTask], *, datasets_dir: Path, work_dir: Path, quick: int | None, workers: int
+) -> dict[tuple[str, str], RankedSet]:
+    """Every task, `workers` at a time; each set's result by (model, data set). A failure fails the run."""
+    ranked: dict[tuple[str, str], RankedSet] = {}
+    with tqdm(total=sum(t.steps for t in tasks), desc="indexing and ranking", unit="step") as bar:
         if workers <= 1:
             for task in tasks:
-                figures.update(_build_task(task, datasets_dir, work_dir, bar.update))
-            return figures
+                ranked.update(_run_task(task, datasets_dir, work_dir, quick, bar.update))
+            return ranked
         # spawn, not fork: the parent may hold a loaded model and BLAS threads, which a fork would copy half-made.
         context = multiprocessing.get_context("spawn")
         with (
@@ -88,8 +92,8 @@ def build_all(
             ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_thread) as pool,
         ):
             progress: Any = manager.Queue()
-            pending: set[Future[dict[tuple[str, str], BuildFigures]]] = {
-                pool.submit(_build_task, task, datasets_dir, work_dir, progress.put) for task in tasks
+            pending: set[Future[dict[tuple[str, str], RankedSet]]] = {
+                pool.submit(_run_task, task, datasets_dir, work_dir, quick, progress.put) for task in tasks
             }
             while pending:
                 try:
@@ -98,14 +102,14 @@ def build_all(
                     pass
                 for future in [f for f in pending if f.done()]:
                     pending.remove(future)
-                    figures.update(future.result())
+                    ranked.update(future.result())
             while not progress.empty():
                 bar.update(progress.get())
-    return figures
+    return ranked
 
 
 def _one_thread() -> None:
-    # One core per process: a model's own threads would fight the other builder for the second core.
+    # One core per process: a model's own threads would fight the other process for the second core.
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
     from threadpoolctl import threadpool_limits
@@ -113,18 +117,19 @@ def _one_thread() -> None:
     threadpool_limits(1)
 
 
-_MODELS: dict[str, Embedder] = {}  # per builder process: each model is loaded once, for all its tasks
+_MODELS: dict[str, Embedder] = {}  # per process: each model is loaded once, for all its tasks
 
 
-def _build_task(
-    task: BuildTask, datasets_dir: Path, work_dir: Path, advance: Callable[[int], object]
-) -> dict[tuple[str, str], BuildFigures]:
+def _run_task(
+    task: SetTask, datasets_dir: Path, work_dir: Path, quick: int | None, advance: Callable[[int], object]
+) -> dict[tuple[str, str], RankedSet]:
     if task.model not in _MODELS:
         _MODELS[task.model] = load_embedder(task.model)
         _MODELS[task.model].embed_queries(["warm-up"])  # loads lazy weights, which no build should be timed with
     embedder = SharedPassageVectors(_MODELS[task.model])  # shared within the family, then freed
+    calibration = calibration_for(embedder.name, load_calibrations())
     analyzer = Analyzer()
-    figures = {}
+    ranked = {}
     for name in task.datasets:
         dataset = load_dataset(datasets_dir, name)
         reported = 0
@@ -134,12 +139,18 @@ def _build_task(
             advance(done - reported)
             reported = done
 
-        figures[(task.model, name)] = build_dataset(
-            dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=progress
+        ranked[(task.model, name)] = index_and_rank(
+            dataset,
+            embedder=embedder,
+            analyzer=analyzer,
+            work_dir=work_dir,
+            calibration=calibration,
+            quick=quick,
+            on_progress=progress,
         )
-        # The bar counts every passage of the set, embedded or not (shared, or unchanged since the last run).
-        advance(len(_passage_texts(dataset)) - reported)
-    return figures
+        # Every passage counts, embedded or not (shared, or unchanged since the last run), then every query.
+        advance(len(_passage_texts(dataset)) - reported + len(ranked[(task.model, name)].outcomes))
+    return ranked
 
 
 def _passage_texts(dataset: Dataset) -> list[str]:
