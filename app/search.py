@@ -296,7 +296,7 @@ def rank_articles(
 def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     # Vectors are L2-normalised, so inner product is cosine similarity. BLAS's matrix-vector product is 2-3x
     # einsum's speed up to ~8,000 passages, and the same beyond, where reading the vectors is the cost. The
-    # service runs BLAS on one thread (app/main.py): more cost several times what they save on 2 busy cores.
+    # service runs BLAS on one thread (app/main.py): more threads cost several times what they save on 2 busy cores.
     scores: npt.NDArray[np.float32] = index.vectors @ vector.astype(np.float32, copy=False)
     return scores
 

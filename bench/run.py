@@ -9,7 +9,7 @@ import random
 import resource
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,30 +93,17 @@ def build_dataset(
     embedder: SharedPassageVectors,
     analyzer: Analyzer,
     work_dir: Path,
-    on_progress: ProgressCallback | None = None,
+    on_progress: ProgressCallback,
 ) -> BuildFigures:
-    """Index one data set with one model through the real indexer (incrementally: a current build is kept).
-
-    Progress goes to `on_progress`, or to a progress bar of its own.
-    """
-    index_dir = index_dir_for(work_dir, dataset.name, embedder.name)
+    """Index one data set with one model through the real indexer (incrementally: a current build is kept)."""
     started, embedded_before = time.perf_counter(), embedder.embedded
-    with tqdm(
-        total=0, desc=f"{dataset.name}: embedding", unit="passage", leave=False, disable=bool(on_progress)
-    ) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        report = build_from_articles(
-            dataset.articles,
-            index_dir=index_dir,
-            embedder=embedder,
-            analyzer=analyzer,
-            on_progress=on_progress or progress,
-        )
+    report = build_from_articles(
+        dataset.articles,
+        index_dir=index_dir_for(work_dir, dataset.name, embedder.name),
+        embedder=embedder,
+        analyzer=analyzer,
+        on_progress=on_progress,
+    )
     build_seconds = time.perf_counter() - started
     embedded = embedder.embedded - embedded_before
     return {
@@ -151,24 +138,31 @@ def index_and_rank(
     work_dir: Path,
     calibration: Calibration,
     quick: int | None,
-    on_progress: ProgressCallback | None = None,
+    advance: Callable[[int], object],
 ) -> RankedSet:
-    """Index one set with one model and rank its val and test queries in every mode (nothing timed here)."""
-    build = build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=on_progress)
+    """Index one set with one model and rank its val and test queries in every mode (nothing timed here).
+
+    `advance` is told of each step done: a passage indexed (embedded or not), then a query ranked.
+    """
+    reported = 0
+
+    def progress(done: int, _total: int) -> None:
+        nonlocal reported
+        advance(done - reported)
+        reported = done
+
+    build = build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=progress)
     index = load_index(work_dir, dataset.name, embedder.name, analyzer)
+    advance(len(index.build.passages) - reported)  # shared or unchanged passages count as indexed too
+    outcomes: list[QueryOutcome] = []
     queries = select_queries(dataset, quick)
-    vectors = _query_vectors(embedder, queries)
-    outcomes = [
-        _rank(index, embedder, calibration, query, vector)
-        for query, vector in tqdm(
-            zip(queries, vectors, strict=True),
-            total=len(queries),
-            desc=f"{dataset.name}: {embedder.name}",
-            unit="query",
-            leave=False,
-            disable=bool(on_progress),
-        )
-    ]
+    for start in range(0, len(queries), QUERY_BATCH):
+        batch = queries[start : start + QUERY_BATCH]
+        vectors = embedder.embed_queries([q.text for q in batch])
+        outcomes += [
+            _rank(index, embedder, calibration, query, vector) for query, vector in zip(batch, vectors, strict=True)
+        ]
+        advance(len(batch))
     return RankedSet(build, len(index.build.passages), outcomes)
 
 
@@ -238,14 +232,6 @@ def set_figures(dataset: Dataset, model: str, ranked: RankedSet, speed: dict[str
         "gap": _gap_figures(ranked.outcomes),
         "speed": speed,
     }
-
-
-def _query_vectors(embedder: Embedder, queries: list[Query]) -> Vectors:
-    chunks = [
-        embedder.embed_queries([q.text for q in queries[start : start + QUERY_BATCH]])
-        for start in range(0, len(queries), QUERY_BATCH)
-    ]
-    return np.vstack(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
 def _rank(

@@ -131,25 +131,15 @@ def _run_task(
     analyzer = Analyzer()
     ranked = {}
     for name in task.datasets:
-        dataset = load_dataset(datasets_dir, name)
-        reported = 0
-
-        def progress(done: int, _total: int) -> None:
-            nonlocal reported
-            advance(done - reported)
-            reported = done
-
         ranked[(task.model, name)] = index_and_rank(
-            dataset,
+            load_dataset(datasets_dir, name),
             embedder=embedder,
             analyzer=analyzer,
             work_dir=work_dir,
             calibration=calibration,
             quick=quick,
-            on_progress=progress,
+            advance=advance,
         )
-        # Every passage counts, embedded or not (shared, or unchanged since the last run), then every query.
-        advance(len(_passage_texts(dataset)) - reported + len(ranked[(task.model, name)].outcomes))
     return ranked
 
 
