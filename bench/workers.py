@@ -95,14 +95,18 @@ def run_tasks(
             pending: set[Future[dict[tuple[str, str], RankedSet]]] = {
                 pool.submit(_run_task, task, datasets_dir, work_dir, quick, progress.put) for task in tasks
             }
-            while pending:
-                try:
-                    bar.update(progress.get(timeout=0.2))
-                except queue.Empty:
-                    pass
-                for future in [f for f in pending if f.done()]:
-                    pending.remove(future)
-                    ranked.update(future.result())
+            try:
+                while pending:
+                    try:
+                        bar.update(progress.get(timeout=0.2))
+                    except queue.Empty:
+                        pass
+                    for future in [f for f in pending if f.done()]:
+                        pending.remove(future)
+                        ranked.update(future.result())
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed (or interrupted) run indexes nothing more
+                raise
             while not progress.empty():
                 bar.update(progress.get())
     return ranked

@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,16 @@ def test_tasks_index_every_set_once_rank_its_queries_and_embed_shared_passages_o
     [outcome] = ranked[("use-multilingual-v3", "base_gap")].outcomes
     assert set(outcome.ranked) == {"hybrid", "hybrid-rrf", "dense", "lexical"}
     assert outcome.ranked["hybrid"][0] == "sso" and outcome.confidence > 0
+
+
+@pytest.mark.e2e
+def test_a_task_that_fails_fails_the_run(tmp_path: Path) -> None:
+    datasets_dir = tmp_path / "datasets"
+    write_dataset(datasets_dir, "base", BASE, [])
+    write_dataset(datasets_dir, "other", OTHER, [])
+    datasets = {name: load_dataset(datasets_dir, name) for name in ("base", "other")}
+    tasks = plan_tasks([("use-multilingual-v3", ["base", "other"])], datasets, quick=None)
+    shutil.rmtree(datasets_dir / "other")  # gone between planning and indexing
+
+    with pytest.raises(FileNotFoundError):
+        run_tasks(tasks, datasets_dir=datasets_dir, work_dir=tmp_path / "work", quick=None, workers=2)
