@@ -62,11 +62,11 @@ class QueryOutcome:
 
 
 class SharedPassageVectors:
-    """The run's embedder, embedding each distinct passage text once per run.
+    """An embedder that embeds each distinct passage text once, for a family of sets built in turn.
 
     Most sets have variants built from the same articles (localgovfaq_gap, banking77_oos, clinc150_gap,
     stackfaq_gap), each in its own index. Embedding their shared passages again took about 45 s of a
-    quick run from scratch, and measured nothing new. Queries are never cached: they are what is timed.
+    quick run from scratch, and measured nothing new. Queries are never cached.
     """
 
     def __init__(self, inner: Embedder) -> None:

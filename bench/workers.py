@@ -124,13 +124,18 @@ def _one_thread() -> None:
 _MODELS: dict[str, Embedder] = {}  # per process: each model is loaded once, for all its tasks
 
 
+def loaded_model(name: str) -> Embedder:
+    """The model, loaded once per process and warmed: lazy weights load before anything is measured."""
+    if name not in _MODELS:
+        _MODELS[name] = load_embedder(name)
+        _MODELS[name].embed_queries(["warm-up"])
+    return _MODELS[name]
+
+
 def _run_task(
     task: SetTask, datasets_dir: Path, work_dir: Path, quick: int | None, advance: Callable[[int], object]
 ) -> dict[tuple[str, str], RankedSet]:
-    if task.model not in _MODELS:
-        _MODELS[task.model] = load_embedder(task.model)
-        _MODELS[task.model].embed_queries(["warm-up"])  # loads lazy weights, which no build should be timed with
-    embedder = SharedPassageVectors(_MODELS[task.model])  # shared within the family, then freed
+    embedder = SharedPassageVectors(loaded_model(task.model))  # shared within the family, then freed
     calibration = calibration_for(embedder.name, load_calibrations())
     analyzer = Analyzer()
     ranked = {}
