@@ -19,6 +19,7 @@ from app.topic_space import TopicSpace
 from indexer.analysis import Analyzer, Token
 from indexer.articles import Article
 from indexer.embedding import Embedder
+from indexer.lexical import LexicalIndex
 from indexer.store import IndexBuild
 
 # Reciprocal-rank fusion constant: 60 is the published default (Cormack et al. 2009); with only
@@ -29,7 +30,14 @@ RRF_K = 60
 # temperature is this share of the spread (std) of the query's cosines, since models spread cosines
 # differently (USE ~0.1, e5 ~0.02). Chosen on clinc150 and banking77_oos val, where it beat max and top-k means.
 QUESTION_POOL_SPREAD = 0.5
+# An article's lexical evidence blends its best passage with the whole article scored as one document
+# (BM25 over all its terms), this share of the second: a short question's words are often spread over
+# several phrasings or sections, and no single passage holds them all. Chosen on val (content, clinc150,
+# banking77_oos); the whole article alone does worse on them than the blend.
+WHOLE_ARTICLE_LEXICAL_SHARE = 0.5
 SNIPPET_CHARS = 160
+# Dense and lexical agree on an article when both put it among their first this many (a confidence feature).
+AGREEMENT_TOP = 5
 FUSION_CANDIDATES = 64
 
 
@@ -142,8 +150,12 @@ class SearchIndex:
         self.topic_space = TopicSpace.of_questions(
             self.vectors[self.question_rows], articles=len(self.question_articles)
         )
+        article_documents: list[list[str]] = [[] for _ in self.article_ids]
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
             self.article_terms[position[passage.article_id]].update(terms)
+            article_documents[position[passage.article_id]].extend(terms)
+        # Derived from the passages' terms, so it is built with each loaded build rather than stored.
+        self.article_lexical = LexicalIndex.build(article_documents)
         self.locales = sorted({article.locale for article in build.articles.values()})
         self.group_members: dict[str, list[int]] = {}
         for i, article_id in enumerate(self.article_ids):
@@ -187,9 +199,9 @@ class QueryEvidence:
     dense_passage: npt.NDArray[np.float32]
     lexical_passage: npt.NDArray[np.float32]
     dense_article: npt.NDArray[np.float64]
-    lexical_article: npt.NDArray[np.float64]
-    lexical_norm: npt.NDArray[np.float64]
-    weights: dict[str, float]  # idf of each query term
+    lexical_article: npt.NDArray[np.float64]  # BM25 as a share of what the query can attain, may exceed 1
+    lexical_norm: npt.NDArray[np.float64]  # the same, capped at 1
+    weights: dict[str, float]  # idf of each query term among passages
 
 
 def gather_evidence(
@@ -205,10 +217,12 @@ def gather_evidence(
     vector = embedder.embed_queries([text])[0] if query_vector is None else query_vector
     dense_passage = _dense_passage_scores(index, vector)
     lexical_passage = index.build.lexical.scores(terms)
-    lexical_article = _max_per_article(index, lexical_passage, fill=0.0)
     weights = index.build.lexical.idf(terms)
-    # BM25 of a passage matching every query term once at average length is about the sum of idf.
-    attainable = sum(weights[term] for term in set(terms)) or 1.0
+    best_passage = _max_per_article(index, lexical_passage, fill=0.0) / _attainable(terms, weights)
+    whole_article = index.article_lexical.scores(terms) / _attainable(terms, index.article_lexical.idf(terms))
+    lexical_article = (
+        1 - WHOLE_ARTICLE_LEXICAL_SHARE
+    ) * best_passage + WHOLE_ARTICLE_LEXICAL_SHARE * whole_article.astype(np.float64)
     return QueryEvidence(
         terms=terms,
         marks=marks,
@@ -217,9 +231,14 @@ def gather_evidence(
         lexical_passage=lexical_passage,
         dense_article=_dense_per_article(index, dense_passage),
         lexical_article=lexical_article,
-        lexical_norm=np.minimum(lexical_article / attainable, 1.0),
+        lexical_norm=np.minimum(lexical_article, 1.0),
         weights=weights,
     )
+
+
+def _attainable(terms: Sequence[str], weights: dict[str, float]) -> float:
+    # BM25 of a document matching every query term once at average length is about the sum of idf.
+    return sum(weights[term] for term in set(terms)) or 1.0
 
 
 def search_articles(
@@ -257,11 +276,11 @@ def rank_articles(
     dense_article, lexical_article = evidence.dense_article, evidence.lexical_article
     lexical_norm = evidence.lexical_norm
     allowed = index.allowed(filters or SearchFilters())
-    dense_rank = _ranks(dense_article, allowed)
-    lexical_rank = _ranks(np.where(lexical_article > 0, lexical_article, -np.inf), allowed)
+    lexical_scored = np.where(lexical_article > 0, lexical_article, -np.inf)
     if fusion.kind == "convex":
         fused = fusion.alpha * np.maximum(dense_article, 0.0) + (1 - fusion.alpha) * lexical_norm
     else:
+        dense_rank, lexical_rank = _ranks(dense_article, allowed), _ranks(lexical_scored, allowed)
         fused = np.zeros(len(index.article_ids), dtype=np.float64)
         fused += np.where(np.isfinite(dense_rank), fusion.dense_weight / (RRF_K + dense_rank), 0.0)
         fused += np.where(np.isfinite(lexical_rank), fusion.lexical_weight / (RRF_K + lexical_rank), 0.0)
@@ -271,12 +290,18 @@ def rank_articles(
     groups = _best_per_group(index, fused, locale, max(limit, 2))
     hits: list[SearchHit] = []
     best_other_dense = [float(dense_article[g[0]]) for g in groups[:2]]
+    dense_floor = _kth_best(dense_article, allowed, AGREEMENT_TOP)
+    lexical_floor = _kth_best(lexical_scored, allowed, AGREEMENT_TOP)
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
         features = {
             "dense": float(dense_article[scored_idx]),
             "coverage": _coverage(evidence.terms, index.article_terms[scored_idx], evidence.weights),
             "lexical": float(lexical_norm[scored_idx]),
-            "agreement": float(dense_rank[scored_idx] <= 5 and lexical_rank[scored_idx] <= 5),
+            "agreement": float(
+                dense_article[scored_idx] >= dense_floor
+                and lexical_article[scored_idx] > 0
+                and lexical_scored[scored_idx] >= lexical_floor
+            ),
             "margin": float(dense_article[scored_idx])
             - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1 else best_other_dense[0]),
         }
@@ -306,7 +331,7 @@ def _dense_per_article(index: SearchIndex, passage_scores: npt.NDArray[np.float3
     best = _max_per_article(index, passage_scores, fill=-1.0)
     if not len(index.question_rows):
         return best
-    t = QUESTION_POOL_SPREAD * float(passage_scores.std())
+    t = QUESTION_POOL_SPREAD * _std(passage_scores)
     if t <= 0.0:
         return best
     scores = passage_scores[index.question_rows].astype(np.float64)
@@ -315,6 +340,12 @@ def _dense_per_article(index: SearchIndex, passage_scores: npt.NDArray[np.float3
     articles = index.question_articles
     best[articles] = np.maximum(best[articles], top + t * np.log(spread))
     return best
+
+
+def _std(values: npt.NDArray[np.float32]) -> float:
+    # One dot product instead of ndarray.std's passes: at FAQ sizes numpy's per-call overhead is the cost.
+    mean = float(values.mean())
+    return float(max(float(values @ values) / len(values) - mean * mean, 0.0) ** 0.5)
 
 
 def _max_per_article(
@@ -326,6 +357,14 @@ def _max_per_article(
             passage_scores.astype(np.float64), index.article_starts
         )
     return result
+
+
+def _kth_best(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_], k: int) -> float:
+    """The k-th best allowed score, ties sharing a place; -inf when fewer than k articles are allowed."""
+    masked = np.where(allowed, scores, -np.inf)
+    if len(masked) < k:
+        return -np.inf
+    return float(np.partition(masked, len(masked) - k)[len(masked) - k])
 
 
 def _ranks(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:

@@ -23,9 +23,9 @@ class LexicalIndex:
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]]) -> LexicalIndex:
         retriever = bm25s.BM25(k1=K1, b=B)
-        # bm25s wants at least one term per document; an empty passage gets a term no query has.
+        # bm25s wants at least one term per document, and one document; a term no query has fills in.
         corpus = [list(terms) or ["\x00"] for terms in documents]
-        retriever.index(corpus, show_progress=False)
+        retriever.index(corpus or [["\x00"]], show_progress=False)
         return cls(retriever, frozenset(retriever.vocab_dict), len(corpus))
 
     def scores(self, terms: Sequence[str]) -> npt.NDArray[np.float32]:

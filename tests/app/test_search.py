@@ -129,3 +129,22 @@ def test_search_ranks_an_article_whose_phrasings_agree_above_one_with_a_single_m
     index = SearchIndex(store.load_current(tmp_path), analyzer)
 
     assert [article_id for article_id, _ in _ids(index, "refund my order")][:2] == ["refunds", "lone"]
+
+
+def test_lexical_evidence_counts_words_spread_over_an_articles_phrasings(tmp_path: Path, analyzer: Analyzer) -> None:
+    from indexer.articles import Article
+    from indexer.build import build_from_articles
+
+    # "partial" has the best single passage (three of the four words); "spread" has all four, over two phrasings.
+    articles = [
+        Article(id="partial", title="Plans", locale="en", body="Plans", questions=("cancel subscription refund",)),
+        Article(id="spread", title="Fees", locale="en", body="Fees", questions=("cancel subscription", "refund fee")),
+    ]
+    build_from_articles(articles, index_dir=tmp_path, embedder=HashingEmbedder(), analyzer=analyzer)
+    index = SearchIndex(store.load_current(tmp_path), analyzer)
+    evidence = gather_evidence(index, embedder=HashingEmbedder(), text="cancel subscription refund fee")
+    best_passage = [float(evidence.lexical_passage[rows].max()) for rows in index.article_passages]
+    assert best_passage[index.article_ids.index("partial")] > best_passage[index.article_ids.index("spread")]
+
+    outcome = rank_articles(index, evidence, calibration=FALLBACK, fusion=LEXICAL_ONLY)
+    assert [hit.article.id for hit in outcome.hits] == ["spread", "partial"]
