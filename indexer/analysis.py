@@ -75,11 +75,14 @@ class Analyzer:
         tokens: list[Token] = []
         for match in _CODE.finditer(folded):
             tokens.append(Token(match.group(1) + match.group(2), match.start(), match.end()))
-        for start, _end, chunk in _script_runs(folded):
-            if has_japanese(chunk):
-                tokens.extend(self._japanese_tokens(chunk, start))
-            else:
-                tokens.extend(self._english_tokens(chunk, start))
+        if not has_japanese(folded):  # most text: one pass, since no English word spans a space
+            tokens.extend(self._english_tokens(folded, 0))
+        else:
+            for start, _end, chunk in _script_runs(folded):
+                if has_japanese(chunk):
+                    tokens.extend(self._japanese_tokens(chunk, start))
+                else:
+                    tokens.extend(self._english_tokens(chunk, start))
         tokens.sort(key=lambda token: token.start)
         return tokens
 
