@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 
 from indexer.analysis import Analyzer, normalize
@@ -31,6 +33,24 @@ def test_terms_keep_error_codes_whole(analyzer: Analyzer) -> None:
 def test_tokens_carry_offsets_into_the_text(analyzer: Analyzer) -> None:
     text = "打刻を修正する"
     assert [(t.term, text[t.start : t.end]) for t in analyzer.tokens(text)] == [("打刻", "打刻"), ("修正", "修正")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Can't  log in:\tRESET passwords?",
+            [("can't", "can't"), ("log", "log"), ("reset", "reset"), ("password", "passwords")],
+        ),
+        ("Ｒｅｓｅｔ  my   Password", [("reset", "reset"), ("password", "password")]),
+        ("reset パスワード again", [("reset", "reset"), ("パスワード", "パスワード"), ("again", "again")]),
+    ],
+)
+def test_tokens_carry_offsets_in_english_and_mixed_text(
+    analyzer: Analyzer, text: str, expected: list[tuple[str, str]]
+) -> None:
+    folded = unicodedata.normalize("NFKC", text).lower()
+    assert [(t.term, folded[t.start : t.end]) for t in analyzer.tokens(text)] == expected
 
 
 @pytest.mark.parametrize("text", ["有給休暇", "申請"])
