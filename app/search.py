@@ -117,7 +117,6 @@ class SearchIndex:
         self.article_ids = list(build.articles)
         position = {article_id: i for i, article_id in enumerate(self.article_ids)}
         self.passage_article = np.array([position[p.article_id] for p in build.passages], dtype=np.int64)
-        self.article_terms: list[set[str]] = [set() for _ in self.article_ids]
         # Each article's passage rows, so a snippet looks at its own passages, not a scan of all of them.
         self.article_passages: list[list[int]] = [[] for _ in self.article_ids]
         for row, article in enumerate(self.passage_article.tolist()):
@@ -150,10 +149,11 @@ class SearchIndex:
         self.topic_space = TopicSpace.of_questions(
             self.vectors[self.question_rows], articles=len(self.question_articles)
         )
+        # Each article's terms, all its passages' together: a document of its own for BM25, and a set for coverage.
         article_documents: list[list[str]] = [[] for _ in self.article_ids]
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
-            self.article_terms[position[passage.article_id]].update(terms)
             article_documents[position[passage.article_id]].extend(terms)
+        self.article_terms = [set(document) for document in article_documents]
         # Derived from the passages' terms, so it is built with each loaded build rather than stored.
         self.article_lexical = LexicalIndex.build(article_documents)
         self.locales = sorted({article.locale for article in build.articles.values()})
