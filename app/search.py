@@ -30,11 +30,6 @@ RRF_K = 60
 # temperature is this share of the spread (std) of the query's cosines, since models spread cosines
 # differently (USE ~0.1, e5 ~0.02). Chosen on clinc150 and banking77_oos val, where it beat max and top-k means.
 QUESTION_POOL_SPREAD = 0.5
-# An article's lexical evidence blends its best passage with the whole article scored as one document
-# (BM25 over all its terms), this share of the second: a short question's words are often spread over
-# several phrasings or sections, and no single passage holds them all. Chosen on val (content, clinc150,
-# banking77_oos); the whole article alone does worse on them than the blend.
-WHOLE_ARTICLE_LEXICAL_SHARE = 0.5
 SNIPPET_CHARS = 160
 # Dense and lexical agree on an article when both put it among their first this many (a confidence feature).
 AGREEMENT_TOP = 5
@@ -64,12 +59,23 @@ class Fusion:
     by the query's own attainable score, so a weak lexical match stays weak instead of being
     promoted to first place, as rank fusion does (Bruch et al. 2023 found tuned convex fusion
     beats RRF).
+
+    An article's lexical evidence blends its best passage with the whole article scored as one document
+    (BM25 over all its terms), `whole_article` of the second: a short question's words are often spread
+    over several phrasings or sections, and no single passage holds them all. The defaults were chosen
+    on val (`python -m bench.tune`: content, clinc150, banking77_oos).
     """
 
     kind: str = "convex"
     alpha: float = 0.65
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    whole_article: float = 0.5
+
+    def lexical(self, evidence: QueryEvidence) -> npt.NDArray[np.float64]:
+        """Each article's BM25 as a share of what the query can attain (may exceed 1)."""
+        share = self.whole_article
+        return (1 - share) * evidence.lexical_best_passage + share * evidence.lexical_whole_article
 
 
 DEFAULT_FUSION = Fusion()
@@ -199,8 +205,10 @@ class QueryEvidence:
     dense_passage: npt.NDArray[np.float32]
     lexical_passage: npt.NDArray[np.float32]
     dense_article: npt.NDArray[np.float64]
-    lexical_article: npt.NDArray[np.float64]  # BM25 as a share of what the query can attain, may exceed 1
-    lexical_norm: npt.NDArray[np.float64]  # the same, capped at 1
+    # BM25 as a share of what the query can attain (may exceed 1): each article's best passage, and the
+    # article as one document; a fusion blends the two (Fusion.lexical).
+    lexical_best_passage: npt.NDArray[np.float64]
+    lexical_whole_article: npt.NDArray[np.float64]
     weights: dict[str, float]  # idf of each query term among passages
 
 
@@ -218,11 +226,7 @@ def gather_evidence(
     dense_passage = _dense_passage_scores(index, vector)
     lexical_passage = index.build.lexical.scores(terms)
     weights = index.build.lexical.idf(terms)
-    best_passage = _max_per_article(index, lexical_passage, fill=0.0) / _attainable(terms, weights)
     whole_article = index.article_lexical.scores(terms) / _attainable(terms, index.article_lexical.idf(terms))
-    lexical_article = (
-        1 - WHOLE_ARTICLE_LEXICAL_SHARE
-    ) * best_passage + WHOLE_ARTICLE_LEXICAL_SHARE * whole_article.astype(np.float64)
     return QueryEvidence(
         terms=terms,
         marks=marks,
@@ -230,8 +234,8 @@ def gather_evidence(
         dense_passage=dense_passage,
         lexical_passage=lexical_passage,
         dense_article=_dense_per_article(index, dense_passage),
-        lexical_article=lexical_article,
-        lexical_norm=np.minimum(lexical_article, 1.0),
+        lexical_best_passage=_max_per_article(index, lexical_passage, fill=0.0) / _attainable(terms, weights),
+        lexical_whole_article=whole_article.astype(np.float64),
         weights=weights,
     )
 
@@ -273,8 +277,8 @@ def rank_articles(
     """The articles a question's evidence ranks first under one fusion and set of filters."""
     if evidence.vector is None:
         return SearchOutcome([], 0.0, evidence.terms, None)
-    dense_article, lexical_article = evidence.dense_article, evidence.lexical_article
-    lexical_norm = evidence.lexical_norm
+    dense_article, lexical_article = evidence.dense_article, fusion.lexical(evidence)
+    lexical_norm = np.minimum(lexical_article, 1.0)
     allowed = index.allowed(filters or SearchFilters())
     lexical_scored = np.where(lexical_article > 0, lexical_article, -np.inf)
     if fusion.kind == "convex":

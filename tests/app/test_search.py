@@ -148,3 +148,7 @@ def test_lexical_evidence_counts_words_spread_over_an_articles_phrasings(tmp_pat
 
     outcome = rank_articles(index, evidence, calibration=FALLBACK, fusion=LEXICAL_ONLY)
     assert [hit.article.id for hit in outcome.hits] == ["spread", "partial"]
+    # The same evidence, ranked by best passages alone (no share from the whole article): the order flips.
+    best_passage_only = Fusion("rrf", dense_weight=0.0, lexical_weight=1.0, whole_article=0.0)
+    outcome = rank_articles(index, evidence, calibration=FALLBACK, fusion=best_passage_only)
+    assert [hit.article.id for hit in outcome.hits] == ["partial", "spread"]
