@@ -1,8 +1,9 @@
 """Redaction of personal data before anything is stored.
 
-Emails, phone numbers (Japanese and international), Japanese postal codes, 12-digit My Number,
-payment card numbers (Luhn-checked) and operator-configured patterns become placeholders.
-Text is NFKC-folded first, so full-width digits and ＠ are caught too.
+Emails, phone numbers (Japanese, North American and international), Japanese postal codes, 12-digit
+My Number, payment card numbers (Luhn-checked) and operator-configured patterns become placeholders.
+Text is NFKC-folded first, so full-width digits and ＠ are caught too, and the dashes that Japanese
+input methods and copied PDFs put between digits (− U+2212, ー, ‐ ...) are read as hyphens.
 """
 
 from __future__ import annotations
@@ -12,14 +13,25 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_SEP = r"[\s\-‐‑–—ー―.]?"
-_EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", re.IGNORECASE)
-_CARD = re.compile(r"(?<!\d)\d(?:[\s\-]?\d){12,18}(?!\d)")
-_MY_NUMBER = re.compile(r"(?<!\d)\d{4}[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)")
-_POSTAL = re.compile(r"〒\s*\d{3}[\-ー‐]?\d{4}|(?<!\d)\d{3}-\d{4}(?![\d\-])")
+# NFKC keeps these: a Mac's full-width hyphen is U+2212, kana mode types ー. Between digits, all are hyphens.
+_DIGIT_DASH = re.compile(r"(?<=\d) ?[\-‐‑‒–—―−ー﹣] ?(?=\d)")
+# IME artefacts inside an address: 。 for ".", ー for "-", spaces around @; %40 is @ in a pasted link.
+_EMAIL = re.compile(r"[a-z0-9._%+\-ー']+(?: ?@ ?|%40)[a-z0-9\-]+(?:[.。][a-z0-9\-]+)+", re.IGNORECASE)
+# Issuer digits start with 2-6; groups before the last have 4 digits at least (4-4-4-4, 4-6-5, or none).
+_CARD = re.compile(r"(?<![\d\-])[2-6]\d{3,}(?:[ \-]\d{4,}){0,4}(?:[ \-]\d{1,4})?(?![\d\-])")
+# Twelve digits, 4-4-4 or run together, and not three groups of a longer list ("1500 2000 3000 4500").
+_MY_NUMBER = re.compile(r"(?<![\d+])(?<!\d[ \-])\d{4}[ \-]?\d{4}[ \-]?\d{4}(?![ \-]?\d)")
 _PHONE = re.compile(
-    r"(?:\+|00)\d{1,3}[\s\-.]?\(?\d{1,4}\)?(?:[\s\-.]?\d{2,4}){2,4}(?!\d)"  # international, +81 included
-    rf"|(?<!\d)\(?0\d{{1,4}}\)?{_SEP}\d{{1,4}}{_SEP}\d{{3,4}}(?!\d)"  # Japanese 0X0-XXXX-XXXX, 0X-XXXX-XXXX
+    # International: + or 00 and a country code, not inside a longer number.
+    r"(?<![0-9A-Za-z+])(?:\+|00) ?[1-9]\d{0,2}[ \-.]?\(?\d{1,4}\)?(?:[ \-.]?\d{2,4}){2,4}(?!\d)"
+    # North American (415) 555-2671, 415-555-2671, 1-800-555-0199: separated, since bare 10 digits are ids too.
+    r"|(?<![0-9A-Za-z+\-])(?:1[ \-.])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ \-.])[2-9]\d{2}[ \-.]\d{4}(?!\d)"
+    # Japanese 0X0-XXXX-XXXX, 0X-XXXX-XXXX, 0120-XXX-XXX, 03(1234)5678: checked to be 10 or 11 digits.
+    r"|(?<!\d)\(?0[1-9]\d{0,3}\)?[ \-.]?\(?\d{1,4}\)?[ \-.]?\d{3,4}(?!\d)"
+)
+_POSTAL = re.compile(
+    r"〒 ?\d{3}[ \-]?\d{4}(?!\d)|(郵便番号 ?[:：]? ?)\d{3}[ \-]?\d{4}(?!\d)"
+    r"|(?<![\d\-])\d{3}-\d{4}(?![\d\-])"  # an address typed without 〒
 )
 
 
@@ -37,7 +49,22 @@ def _luhn_valid(digits: str) -> bool:
 
 def _card(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
-    return "[CARD]" if _luhn_valid(digits) else match.group(0)
+    return "[CARD]" if 13 <= len(digits) <= 19 and _luhn_valid(digits) else match.group(0)
+
+
+def _phone(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = re.sub(r"\D", "", text)
+    if text[0] == "0" and not text.startswith("00"):
+        # A Japanese number has 10 digits (landline, 0120, 0570) or 11 (mobile, 050): not an invoice id.
+        return "[PHONE]" if len(digits) in (10, 11) else text
+    if text.startswith("00") and text.isdigit():
+        return text  # a bare run of digits that starts with 00 is an id, not a dialled prefix
+    return "[PHONE]"
+
+
+def _postal(match: re.Match[str]) -> str:
+    return (match.group(1) or "") + "[POSTAL_CODE]"  # 郵便番号 stays: it says what was there
 
 
 class Redactor:
@@ -47,21 +74,26 @@ class Redactor:
         self._extra = [re.compile(pattern) for pattern in extra_patterns]
 
     def redact(self, text: str) -> str:
-        folded = unicodedata.normalize("NFKC", text)
+        folded = _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text))
         folded = _EMAIL.sub("[EMAIL]", folded)
         folded = _CARD.sub(_card, folded)
         folded = _MY_NUMBER.sub("[MY_NUMBER]", folded)
-        folded = _PHONE.sub("[PHONE]", folded)
-        folded = _POSTAL.sub("[POSTAL_CODE]", folded)
+        folded = _PHONE.sub(_phone, folded)
+        folded = _POSTAL.sub(_postal, folded)
         for pattern in self._extra:
             folded = pattern.sub("[REDACTED]", folded)
         return folded
 
 
+_DEFAULT = Redactor()
+
+
 def pseudonymous_client_id(client_id: str | None) -> str | None:
-    """A client id that looks like an email is stored as a hash, never as given."""
+    """A client id holding personal data (an email, a phone number) is stored as a hash, never as given."""
     if client_id is None:
         return None
-    if _EMAIL.search(unicodedata.normalize("NFKC", client_id)):
-        return "h:" + hashlib.sha256(client_id.strip().lower().encode("utf-8")).hexdigest()[:32]
+    folded = unicodedata.normalize("NFKC", client_id).strip().lower()
+    if _DEFAULT.redact(folded) != _DIGIT_DASH.sub("-", folded):
+        # Folded first, so the full-width and plain forms of one address are one client.
+        return "h:" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
     return client_id

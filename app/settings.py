@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,7 +42,10 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="ticket imports over HTTP; larger exports: `deflect import tickets`"
     )
     retention_days: float = Field(default=90.0, gt=0, description="raw question text and vectors are purged after this")
-    redact_patterns: CommaList = []
+    # Regexes hold commas ({6,8}), so not a comma list: a JSON list, or one pattern per line.
+    redact_patterns: Annotated[list[str], NoDecode] = Field(
+        default=[], description='extra regular expressions to redact: a JSON list (["社員番号\\d{6}"]) or one per line'
+    )
 
     locales: CommaList = ["ja", "en"]
     max_query_chars: int = Field(default=2000, ge=10)
@@ -65,6 +70,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("redact_patterns", mode="before")
+    @classmethod
+    def _pattern_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [line.strip() for line in text.splitlines() if line.strip()]
+        return value
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _compilable(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return patterns
 
     @property
     def open_access(self) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
 import time
+import unicodedata
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -79,7 +81,9 @@ def _pii_samples(n: int) -> list[tuple[str, str]]:
         if kind == 0:
             secret = f"user{rng.randint(100, 999)}.{rng.choice(['tanaka', 'smith'])}@example{rng.randint(1, 9)}.co.jp"
         elif kind == 1:
-            secret = f"0{rng.choice(['90', '80', '70'])}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+            # Hyphens as typed: ASCII, a Mac's full-width (U+2212), kana mode's ー, full-width, or spaces.
+            dash = rng.choice(["-", "\u2212", "ー", "－", " "])
+            secret = f"0{rng.choice(['90', '80', '70'])}{dash}{rng.randint(1000, 9999)}{dash}{rng.randint(1000, 9999)}"
         elif kind == 2:
             secret = f"0{rng.randint(3, 6)}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
         elif kind == 3:
@@ -88,7 +92,8 @@ def _pii_samples(n: int) -> list[tuple[str, str]]:
         elif kind == 4:
             secret = f"+81 {rng.randint(70, 90)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
         elif kind == 5:
-            secret = f"〒{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+            dash = rng.choice(["-", "\u2212", ""])
+            secret = f"〒{rng.randint(100, 999)}{dash}{rng.randint(1000, 9999)}"
         elif kind == 6:
             secret = " ".join(f"{rng.randint(1000, 9999)}" for _ in range(3))  # My Number
         else:
@@ -114,5 +119,11 @@ def test_two_hundred_pii_strings_never_reach_the_database(settings: Settings, en
         )
     leaked = [secret for _, secret in samples if secret in dump or secret.replace(" ", "") in dump.replace(" ", "")]
     assert leaked == []
+    # Stored text is NFKC-folded: a number that leaked with other dashes shows as its digits.
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT text FROM suggestion_set"))
+        stored_digits = [re.sub(r"\D", "", row[0] or "") for row in rows]
+    secret_digits = [re.sub(r"\D", "", unicodedata.normalize("NFKC", secret)) for _, secret in samples]
+    assert [d for d in secret_digits if len(d) >= 7 and any(d in stored for stored in stored_digits)] == []
     with Session(engine) as session:
         assert len(session.exec(select(SuggestionSet)).all()) == 200
