@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 # NFKC keeps these: a Mac's full-width hyphen is U+2212, kana mode types ー. Between digits, all are hyphens.
 _DIGIT_DASH = re.compile(r"(?<=\d) ?[\-‐‑‒–—―−ー﹣] ?(?=\d)")
+# A number wrapped or spaced out in a pasted ticket body ("4111  1111\n1111 1111") reads as single spaces.
+_DIGIT_SPACE = re.compile(r"(?<=\d)\s{2,}(?=\d)|(?<=\d)[\t\n\r\f\v](?=\d)")
 # IME artefacts inside an address: 。 for ".", ー for "-", spaces around @; %40 is @ in a pasted link.
 _EMAIL = re.compile(r"[a-z0-9._%+\-ー']+(?: ?@ ?|%40)[a-z0-9\-]+(?:[.。][a-z0-9\-]+)+", re.IGNORECASE)
 # Issuer digits start with 2-6; groups before the last have 4 digits at least (4-4-4-4, 4-6-5, or none).
@@ -74,7 +76,7 @@ class Redactor:
         self._extra = [re.compile(pattern) for pattern in extra_patterns]
 
     def redact(self, text: str) -> str:
-        folded = _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text))
+        folded = _DIGIT_SPACE.sub(" ", _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text)))
         folded = _EMAIL.sub("[EMAIL]", folded)
         folded = _CARD.sub(_card, folded)
         folded = _MY_NUMBER.sub("[MY_NUMBER]", folded)

@@ -33,6 +33,7 @@ from app.settings import Settings
         ("taro @ example.com", "[EMAIL]", "taro"),
         ("https://app.example.com/reset?email=taro%40example.com", "[EMAIL]", "taro"),
         ("ｔａｒｏーｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏｍ", "[EMAIL]", "taro"),
+        ("card number 4111  1111\n1111 1111 from the ticket", "[CARD]", "1111"),
     ],
 )
 def test_redact_replaces_personal_data(text: str, placeholder: str, secret: str) -> None:
