@@ -18,7 +18,8 @@ _DIGIT_DASH = re.compile(r"(?<=\d) ?[\-‐‑‒–—―−ー﹣] ?(?=\d)")
 # A number wrapped or spaced out in a pasted ticket body ("4111  1111\n1111 1111") reads as single spaces.
 _DIGIT_SPACE = re.compile(r"(?<=\d)\s{2,}(?=\d)|(?<=\d)[\t\n\r\f\v](?=\d)")
 # IME artefacts inside an address: 。 for ".", ー for "-", spaces around @; %40 is @ in a pasted link.
-_EMAIL = re.compile(r"[a-z0-9._%+\-ー']+(?: ?@ ?|%40)[a-z0-9\-]+(?:[.。][a-z0-9\-]+)+", re.IGNORECASE)
+# The domain ends in a name (a TLD), so "2 items @ 5.00" stays as typed.
+_EMAIL = re.compile(r"[a-z0-9._%+\-ー']+(?: ?@ ?|%40)[a-z0-9\-]+(?:[.。][a-z0-9\-]+)*[.。][a-z]{2,}", re.IGNORECASE)
 # Issuer digits start with 2-6; groups before the last have 4 digits at least (4-4-4-4, 4-6-5, or none).
 _CARD = re.compile(r"(?<![\d\-])[2-6]\d{3,}(?:[ \-]\d{4,}){0,4}(?:[ \-]\d{1,4})?(?![\d\-])")
 # Twelve digits, 4-4-4 or run together, and not three groups of a longer list ("1500 2000 3000 4500").

@@ -59,6 +59,7 @@ def test_redact_replaces_personal_data(text: str, placeholder: str, secret: str)
         "ポイント 1500 2000 3000 4500",
         "会員番号 0012345678",
         "Order #112-1234567-1234567",
+        "2 seats @ 5.00 each",
     ],
 )
 def test_redact_leaves_ordinary_numbers_alone(text: str) -> None:
