@@ -302,7 +302,7 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
                 session,
                 tickets=tickets,
                 embedder=embedder,
-                redactor=Redactor(settings.redact_patterns),
+                redactor=Redactor(settings.redact_patterns, client_id_key=settings.client_id_key_value),
                 retention_days=settings.retention_days,
                 assign_topic=topics.assign,
                 on_progress=progress,

@@ -24,7 +24,7 @@ from app.models import EVENT_TABLE as _EVENTS
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
-from app.privacy import pseudonymous_client_id
+from app.privacy import Redactor
 from app.rollup import apply_event
 from app.topics import LiveTopics
 
@@ -136,6 +136,7 @@ def record_events(
     session: Session,
     *,
     events: Sequence[EventIn],
+    redactor: Redactor,
     title_of: Callable[[str], str | None] = lambda _article_id: None,
     window_seconds: float = 24 * 3600,
     recontact_seconds: float = 7 * 86400,
@@ -170,7 +171,7 @@ def record_events(
         if key not in rows:  # the same key twice in one batch: the second is a duplicate
             rows[key] = {
                 "query_id": event.query_id,
-                "client_id": pseudonymous_client_id(event.client_id) or "",
+                "client_id": redactor.client_id(event.client_id) or "",
                 "action": event.action,
                 "article_id": event.article_id,
                 "position": event.position,

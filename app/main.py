@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             "suggester": Suggester(
                 embedder=model,
                 calibration=calibration_for(model.name, load_calibrations()),
-                redactor=Redactor(settings.redact_patterns),
+                redactor=Redactor(settings.redact_patterns, client_id_key=settings.client_id_key_value),
                 policy=SuggestPolicy(
                     tuple(settings.locales),
                     settings.min_query_chars,

@@ -9,6 +9,7 @@ input methods and copied PDFs put between digits (− U+2212, ー, ‐ ...) are 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -71,10 +72,14 @@ def _postal(match: re.Match[str]) -> str:
 
 
 class Redactor:
-    """Replaces personal data with placeholders; extra patterns are operator-configured regexes."""
+    """Replaces personal data with placeholders; extra patterns are operator-configured regexes.
 
-    def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
+    `client_id_key` keys the hash of client ids that hold personal data (see pseudonymous_client_id).
+    """
+
+    def __init__(self, extra_patterns: Iterable[str] = (), *, client_id_key: str | None = None) -> None:
         self._extra = [re.compile(pattern) for pattern in extra_patterns]
+        self._client_id_key = client_id_key.encode("utf-8") if client_id_key else None
 
     def redact(self, text: str) -> str:
         folded = _DIGIT_SPACE.sub(" ", _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text)))
@@ -87,16 +92,26 @@ class Redactor:
             folded = pattern.sub("[REDACTED]", folded)
         return folded
 
+    def client_id(self, client_id: str | None) -> str | None:
+        """The client id as stored: every writer uses this one, so sets and events of a client match."""
+        return pseudonymous_client_id(client_id, key=self._client_id_key)
+
 
 _DEFAULT = Redactor()
 
 
-def pseudonymous_client_id(client_id: str | None) -> str | None:
-    """A client id holding personal data (an email, a phone number) is stored as a hash, never as given."""
+def pseudonymous_client_id(client_id: str | None, *, key: bytes | None = None) -> str | None:
+    """A client id holding personal data (an email, a phone number) is stored as a hash, never as given.
+
+    With a key the hash is an HMAC, which a list of known addresses cannot be matched against; without
+    one it is plain SHA-256, which such a list can.
+    """
     if client_id is None:
         return None
     folded = unicodedata.normalize("NFKC", client_id).strip().lower()
-    if _DEFAULT.redact(folded) != _DIGIT_DASH.sub("-", folded):
-        # Folded first, so the full-width and plain forms of one address are one client.
-        return "h:" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
-    return client_id
+    if _DEFAULT.redact(folded) == _DIGIT_DASH.sub("-", folded):
+        return client_id
+    # Folded first, so the full-width and plain forms of one address are one client.
+    data = folded.encode("utf-8")
+    digest = hmac.new(key, data, hashlib.sha256) if key else hashlib.sha256(data)
+    return "h:" + digest.hexdigest()[:32]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from indexer.embedding import DEFAULT_MODEL
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # Regexes hold commas ({6,8}), so not a comma list: a JSON list, or one pattern per line.
     redact_patterns: Annotated[list[str], NoDecode] = Field(
         default=[], description='extra regular expressions to redact: a JSON list (["社員番号\\d{6}"]) or one per line'
+    )
+
+    client_id_key: SecretStr | None = Field(
+        default=None,
+        description="keys the hash of client ids that hold an email or phone number (HMAC); unset: plain SHA-256",
     )
 
     locales: CommaList = ["ja", "en"]
@@ -90,6 +95,10 @@ class Settings(BaseSettings):
             except re.error as exc:
                 raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
         return patterns
+
+    @property
+    def client_id_key_value(self) -> str | None:
+        return self.client_id_key.get_secret_value() if self.client_id_key else None
 
     @property
     def open_access(self) -> bool:

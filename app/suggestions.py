@@ -23,7 +23,7 @@ from app.db import retrying_lock_conflicts
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import packed_vector
-from app.privacy import Redactor, pseudonymous_client_id
+from app.privacy import Redactor
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
 from app.topics import LiveTopics
 from indexer.analysis import normalize
@@ -244,7 +244,7 @@ def _record(
     gap_topic_id: str | None = None,
 ) -> None:
     now = time.time()
-    client_id = pseudonymous_client_id(request.client_id)
+    client_id = redactor.client_id(request.client_id)
     # Stored as typed (whitespace collapsed), not case-folded: report examples should read naturally.
     stored_text = redactor.redact(" ".join(request.text.split()))
     intent_id = query_id

@@ -75,6 +75,7 @@ def run_split(
                 record_events(
                     session,
                     events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action="ticket_submitted")],
+                    redactor=suggester.redactor,
                 )
     period = Period(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
     rows = []

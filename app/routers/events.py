@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.db import retrying_lock_conflicts
-from app.deps import LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SettingsDep, SuggesterDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
 from app.schemas import EventBatch, EventBody, EventResult, EventsResponse, HandoffPublic
@@ -20,6 +20,7 @@ def create_events(
     live_index: LiveIndexDep,
     live_topics: LiveTopicsDep,
     settings: SettingsDep,
+    suggester: SuggesterDep,
 ) -> EventsResponse:
     """Report one event or a batch against suggestion sets' `query_id`s.
 
@@ -41,6 +42,7 @@ def create_events(
         lambda: record_events(
             session,
             events=[EventIn(**event.model_dump()) for event in events],
+            redactor=suggester.redactor,  # client ids are stored as the suggestion sets store them
             title_of=title_of,
             window_seconds=settings.attribution_window_hours * 3600,
             recontact_seconds=settings.recontact_days * 86400,

@@ -8,12 +8,14 @@ import time
 import unicodedata
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.main import create_app
 from app.models import SuggestionSet
+from app.privacy import pseudonymous_client_id
 from app.retention import purge_expired_questions
 from app.settings import Settings
 from tests.fakes import HashingEmbedder
@@ -127,3 +129,20 @@ def test_two_hundred_pii_strings_never_reach_the_database(settings: Settings, en
     assert [d for d in secret_digits if len(d) >= 7 and any(d in stored for stored in stored_digits)] == []
     with Session(engine) as session:
         assert len(session.exec(select(SuggestionSet)).all()) == 200
+
+
+def test_an_email_client_id_is_stored_as_one_keyed_hash_by_sets_and_events(settings: Settings, engine: Engine) -> None:
+    keyed = settings.model_copy(update={"client_id_key": SecretStr("a secret of this deployment")})
+    with TestClient(create_app(keyed, embedder=HashingEmbedder())) as client:
+        answer = client.post("/v1/suggest", json={"text": "有給休暇の申請方法", "client_id": "Taro@Example.com"})
+        assert answer.status_code == 200
+        event = {"query_id": answer.json()["query_id"], "client_id": "taro@example.com", "action": "ticket_submitted"}
+        assert client.post("/v1/events", json=event).status_code == 200
+    with engine.connect() as connection:
+        stored_by_set = connection.execute(text("SELECT client_id FROM suggestion_set")).scalar_one()
+        stored_by_event = connection.execute(text("SELECT client_id FROM event")).scalar_one()
+
+    # One client for both writers (so a ticket is attributed to its set), and not the unkeyed hash that a list
+    # of known addresses could be matched against.
+    assert stored_by_set == stored_by_event
+    assert stored_by_set.startswith("h:") and stored_by_set != pseudonymous_client_id("taro@example.com")

@@ -95,3 +95,12 @@ def test_client_id_that_looks_like_an_email_is_hashed() -> None:
     assert pseudonymous_client_id("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ") == pseudonymous_client_id("taro@example.com")
     phone = pseudonymous_client_id("line:090-1234-5678")
     assert phone is not None and phone.startswith("h:") and "5678" not in phone
+
+
+def test_a_keyed_redactor_hashes_client_ids_by_its_key() -> None:
+    one, other = Redactor(client_id_key="one"), Redactor(client_id_key="other")
+
+    assert one.client_id("taro@example.com") == one.client_id("ＴＡＲＯ＠ｅｘａｍｐｌｅ．ｃｏｍ")
+    assert one.client_id("taro@example.com") != other.client_id("taro@example.com")
+    assert one.client_id("taro@example.com") != pseudonymous_client_id("taro@example.com")
+    assert one.client_id("browser-3f9a") == "browser-3f9a"
