@@ -395,7 +395,10 @@ def gap_report(
     ]
     shown_ids = {row["key"] for row in articles}
     never_shown = (
-        sorted(a.id for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids)
+        sorted(
+            (a for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids),
+            key=lambda article: article.id,
+        )
         if index
         else []
     )
@@ -427,7 +430,12 @@ def gap_report(
         ),
         "topics": topics,
         "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
-        "articles_never_shown": never_shown,
+        "articles_never_shown": [article.id for article in never_shown],
+        # The same articles as the content team reads them: by title, with where they live.
+        "articles_never_shown_detail": [
+            {"article_id": a.id, "title": a.title, "locale": a.locale, "category": a.category, "url": a.url}
+            for a in never_shown
+        ],
     }
 
 

@@ -75,7 +75,14 @@
       ],
       "articles-shown-but-failing",
     ],
-    never: () => [null, [["article_id"], ...(tables.never || []).map((id) => [id])], "articles-never-shown"],
+    never: () => [
+      null,
+      [
+        ["article_id", "title", "locale", "category", "url"],
+        ...(tables.never || []).map((a) => [a.article_id, a.title, a.locale, a.category, a.url]),
+      ],
+      "articles-never-shown",
+    ],
   };
 
   async function download(which) {
@@ -228,10 +235,13 @@
     }
     if (!tables.failing.length) emptyRow(failing, 5, "No article is shown often and failing.");
 
-    tables.never = report.articles_never_shown || [];
+    tables.never = report.articles_never_shown_detail || [];
     const never = $("never-list");
     never.textContent = "";
-    tables.never.forEach((id) => never.appendChild(el("li", undefined)).appendChild(el("code", id)));
+    tables.never.forEach((a) => {
+      const item = never.appendChild(el("li", undefined));
+      item.append(el("span", a.title || a.article_id), " ", el("code", a.article_id, "muted"));
+    });
     if (!tables.never.length) never.appendChild(el("li", "Every public article was shown at least once.", "empty"));
   }
 

@@ -125,6 +125,9 @@ def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, se
     assert sum(by_label["Implicitly deflected"]) == totals["implicit_deflected"]
     assert sum(by_label["Not deflected"]) == totals["not_deflected"]
     assert page.locator("#never-list li").count() > 10
+    # Never-shown articles read by title, their id beside it.
+    first_never = page.locator("#never-list li").first
+    assert first_never.locator("code").inner_text() != first_never.locator("span").inner_text()
     assert page.evaluate("() => sessionStorage.getItem('deflect_secret_key')") == SECRET_KEY
     assert page.evaluate("() => localStorage.length") == 0
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)

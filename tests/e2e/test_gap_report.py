@@ -110,6 +110,9 @@ def test_report_lists_articles_never_shown_in_the_period(client: TestClient) -> 
     assert "reset-password" not in report["articles_never_shown"]
     assert "scim-provisioning" in report["articles_never_shown"]
     assert "internal-sso-e2001-runbook" not in report["articles_never_shown"]
+    detail = {article["article_id"]: article for article in report["articles_never_shown_detail"]}
+    assert sorted(detail) == report["articles_never_shown"]
+    assert detail["scim-provisioning"]["title"] and detail["scim-provisioning"]["locale"] in ("ja", "en")
 
 
 def test_unanswered_questions_list_the_no_answer_ones_most_asked_first(client: TestClient) -> None:
