@@ -24,6 +24,7 @@ from app.deflection import ReportError
 from app.deps import AccessError
 from app.events import EventError, UnknownQueryError
 from app.live_index import LiveIndex
+from app.logs import configure_logging
 from app.metrics import PURGED, QUERY_BATCH_SIZE
 from app.middleware import GuardMiddleware
 from app.privacy import Redactor
@@ -44,6 +45,9 @@ logger = logging.getLogger("deflect")
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     """The service. `embedder` replaces the configured model (tests inject a small one)."""
     settings = settings or Settings()
+    if not logging.getLogger().handlers:
+        # A worker that `deflect serve --workers N` spawns starts afresh: the CLI set up logging in its parent only.
+        configure_logging(settings.log_format)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ answered by one worker takes its events through any other.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -56,6 +57,12 @@ def test_workers_share_the_database_and_each_picks_up_a_new_build(tmp_path: Path
     }
     with served(env, workers=2, cwd=tmp_path, log=tmp_path / "server.log") as url:
         assert len(_builds_by_worker(url, want=first.build_id, workers=2)) == 2
+        # Each spawned worker logs JSON lines of its own, as the parent does.
+        lines = [
+            json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines() if line.startswith("{")
+        ]
+        serving = [line for line in lines if line["message"].startswith(f"serving index build {first.build_id}")]
+        assert len(serving) == 2 and {line["logger"] for line in serving} == {"deflect.index"}
 
         write_article(
             content,
