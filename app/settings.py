@@ -61,9 +61,11 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="keystrokes closer than this on one edit chain are one search intent"
     )
     attribution_window_hours: float = Field(
-        default=24.0, gt=0, description="W: how long after a suggestion set events count"
+        default=24.0, gt=0, allow_inf_nan=False, description="W: how long after a suggestion set events count"
     )
-    recontact_days: float = Field(default=7.0, gt=0, description="R: re-contact horizon for net deflection")
+    recontact_days: float = Field(
+        default=7.0, gt=0, allow_inf_nan=False, description="R: re-contact horizon for net deflection"
+    )
     gap_report_max_stale_seconds: float = Field(
         default=300.0, ge=0, description="a gap report is recomputed at most this often; 0 = whenever data changed"
     )
@@ -73,16 +75,48 @@ class Settings(BaseSettings):
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
+            if value.strip().startswith("["):  # pydantic-settings' own list syntax, which operators try too
+                return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("locales")
+    @classmethod
+    def _lower_case_locales(cls, locales: list[str]) -> list[str]:
+        return [locale.lower() for locale in locales]
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _bare_origins(cls, origins: list[str]) -> list[str]:
+        # Browsers send an origin as scheme://host[:port]; CORS compares it as a string, so a copied URL's
+        # trailing slash would never match.
+        bare = []
+        for origin in origins:
+            trimmed = origin.rstrip("/")
+            scheme, _, rest = trimmed.partition("://")
+            if trimmed != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], as https://help.example.com")
+            bare.append(trimmed)
+        return bare
+
+    @field_validator("answer_threshold", "low_confidence_threshold")
+    @classmethod
+    def _probabilities(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        for locale, threshold in thresholds.items():
+            if not 0.0 <= threshold <= 1.0:  # NaN fails this too
+                raise ValueError(f"the threshold for {locale!r} is {threshold}: confidence is a probability, 0 to 1")
+        return {locale.lower(): threshold for locale, threshold in thresholds.items()}
 
     @field_validator("redact_patterns", mode="before")
     @classmethod
     def _pattern_list(cls, value: object) -> object:
         if isinstance(value, str):
             text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
+            if text.startswith('["'):  # a JSON list; a pattern may start with "[" too, as in [A-Z]{2}\d{7}
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON list of patterns ({exc}): double every backslash") from exc
             return [line.strip() for line in text.splitlines() if line.strip()]
         return value
 
