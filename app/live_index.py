@@ -31,13 +31,17 @@ class LiveIndex:
         """Load the live build; if it is missing or broken, keep (or find) the last good one and say why."""
         with self._reload_lock:
             try:
-                build = store.load_current(self.index_dir, expected_model=self.model)
+                build = store.load_current(
+                    self.index_dir, expected_model=self.model, expected_analyzer=self.analyzer.name
+                )
             except store.StoreError as exc:
                 self.problem = str(exc)
                 self._failed_build = store.current_build_id(self.index_dir)
                 logger.error("index problem: %s", exc)
                 if self.current is None and not isinstance(exc, store.IndexNotFoundError):
-                    fallback = store.load_last_good(self.index_dir, expected_model=self.model)
+                    fallback = store.load_last_good(
+                        self.index_dir, expected_model=self.model, expected_analyzer=self.analyzer.name
+                    )
                     if fallback is not None:
                         logger.warning("serving the last good build %s", fallback.build_id)
                         self.current = SearchIndex(fallback, self.analyzer)

@@ -191,8 +191,10 @@ def current_manifest(index_dir: Path) -> Manifest | None:
         return None
 
 
-def load_build(build_path: Path, *, expected_model: str | None = None) -> IndexBuild:
-    """Load one build directory, checking it against its manifest and the configured model."""
+def load_build(
+    build_path: Path, *, expected_model: str | None = None, expected_analyzer: str | None = None
+) -> IndexBuild:
+    """Load one build directory, checking it against its manifest and the configured model and analyser."""
     manifest = read_manifest(build_path)
     if manifest.format != FORMAT_VERSION:
         raise IndexCorruptError(f"{manifest.build_id}: format {manifest.format}, this version reads {FORMAT_VERSION}")
@@ -200,6 +202,13 @@ def load_build(build_path: Path, *, expected_model: str | None = None) -> IndexB
         raise IndexMismatchError(
             f"index build {manifest.build_id} was made with model {manifest.model!r}, but the service is "
             f"configured with {expected_model!r}: rebuild it with `deflect index` or set DEFLECT_MODEL={manifest.model}"
+        )
+    # Questions must be cut into terms as the passages were, or lexical search quietly stops matching.
+    if expected_analyzer is not None and manifest.analyzer != expected_analyzer:
+        raise IndexMismatchError(
+            f"index build {manifest.build_id} was analysed with {manifest.analyzer!r}, but the service analyses "
+            f"questions with {expected_analyzer!r} (DEFLECT_MORPHOLOGICAL_ANALYSIS, or MeCab not installed): "
+            "rebuild it with `deflect index`"
         )
     try:
         articles = [
@@ -236,15 +245,21 @@ def load_build(build_path: Path, *, expected_model: str | None = None) -> IndexB
     )
 
 
-def load_current(index_dir: Path, *, expected_model: str | None = None) -> IndexBuild:
+def load_current(
+    index_dir: Path, *, expected_model: str | None = None, expected_analyzer: str | None = None
+) -> IndexBuild:
     """The live build. Raises IndexNotFoundError, IndexCorruptError or IndexMismatchError."""
     build_id = current_build_id(index_dir)
     if build_id is None:
         raise IndexNotFoundError(f"no index has been built in {index_dir} yet: run `deflect index`")
-    return load_build(builds_dir(index_dir) / build_id, expected_model=expected_model)
+    return load_build(
+        builds_dir(index_dir) / build_id, expected_model=expected_model, expected_analyzer=expected_analyzer
+    )
 
 
-def load_last_good(index_dir: Path, *, expected_model: str | None = None) -> IndexBuild | None:
+def load_last_good(
+    index_dir: Path, *, expected_model: str | None = None, expected_analyzer: str | None = None
+) -> IndexBuild | None:
     """The newest complete build other than a broken live one, for serving while the problem is fixed."""
     candidates = sorted(
         (p for p in builds_dir(index_dir).glob("*") if p.is_dir() and not p.name.startswith(".")),
@@ -253,7 +268,7 @@ def load_last_good(index_dir: Path, *, expected_model: str | None = None) -> Ind
     )
     for path in candidates:
         try:
-            return load_build(path, expected_model=expected_model)
+            return load_build(path, expected_model=expected_model, expected_analyzer=expected_analyzer)
         except StoreError:
             continue
     return None

@@ -25,6 +25,13 @@ def test_load_current_when_another_model_built_it_refuses_with_a_clear_message(i
         store.load_current(index_dir, expected_model="use-multilingual-v3")
 
 
+def test_load_current_when_another_analyser_built_it_refuses_with_a_clear_message(index_dir: Path) -> None:
+    built_with = store.load_current(index_dir).manifest.analyzer
+    assert store.load_current(index_dir, expected_analyzer=built_with).manifest.analyzer == built_with
+    with pytest.raises(store.IndexMismatchError, match="analysed with .*ja-bigram.*MORPHOLOGICAL_ANALYSIS"):
+        store.load_current(index_dir, expected_analyzer="ja-bigram+en-snowball")
+
+
 def test_load_current_when_nothing_was_built_says_so(tmp_path: Path) -> None:
     with pytest.raises(store.IndexNotFoundError, match="deflect index"):
         store.load_current(tmp_path)
