@@ -80,6 +80,13 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{url!r} is not a Redis URL: give redis://host:6379/0 (rediss:// for TLS)")
+        return url or None
+
     @field_validator("locales")
     @classmethod
     def _lower_case_locales(cls, locales: list[str]) -> list[str]:

@@ -64,6 +64,7 @@ def test_an_origin_copied_with_its_trailing_slash_is_the_bare_origin(monkeypatch
         ("DEFLECT_LOW_CONFIDENCE_THRESHOLD", '{"default": NaN}'),
         ("DEFLECT_ATTRIBUTION_WINDOW_HOURS", "inf"),
         ("DEFLECT_RECONTACT_DAYS", "inf"),
+        ("DEFLECT_REDIS_URL", "localhost:6379"),
     ],
 )
 def test_a_value_that_cannot_work_stops_the_settings(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
