@@ -59,12 +59,17 @@ def _card(match: re.Match[str]) -> str:
 def _phone(match: re.Match[str]) -> str:
     text = match.group(0)
     digits = re.sub(r"\D", "", text)
-    if text[0] == "0" and not text.startswith("00"):
+    if digits.startswith("0") and not text.startswith("00"):
         # A Japanese number has 10 digits (landline, 0120, 0570) or 11 (mobile, 050): not an invoice id.
         return "[PHONE]" if len(digits) in (10, 11) else text
     if text.startswith("00") and text.isdigit():
         return text  # a bare run of digits that starts with 00 is an id, not a dialled prefix
     return "[PHONE]"
+
+
+def _fold(text: str) -> str:
+    """NFKC, with the dashes and spaces between digits read as customers' keyboards and pastes leave them."""
+    return _DIGIT_SPACE.sub(" ", _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text)))
 
 
 def _postal(match: re.Match[str]) -> str:
@@ -82,7 +87,7 @@ class Redactor:
         self._client_id_key = client_id_key.encode("utf-8") if client_id_key else None
 
     def redact(self, text: str) -> str:
-        folded = _DIGIT_SPACE.sub(" ", _DIGIT_DASH.sub("-", unicodedata.normalize("NFKC", text)))
+        folded = _fold(text)
         folded = _EMAIL.sub("[EMAIL]", folded)
         folded = _CARD.sub(_card, folded)
         folded = _MY_NUMBER.sub("[MY_NUMBER]", folded)
@@ -109,7 +114,7 @@ def pseudonymous_client_id(client_id: str | None, *, key: bytes | None = None) -
     if client_id is None:
         return None
     folded = unicodedata.normalize("NFKC", client_id).strip().lower()
-    if _DEFAULT.redact(folded) == _DIGIT_DASH.sub("-", folded):
+    if _DEFAULT.redact(folded) == _fold(folded):
         return client_id
     # Folded first, so the full-width and plain forms of one address are one client.
     data = folded.encode("utf-8")
