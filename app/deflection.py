@@ -163,11 +163,25 @@ _FOLD = ",\n  ".join(
     ]
 )
 _GROUP_KEYS = {"day": "j.created_day", "channel": "j.channel"}
-# By article a set counts once for every article it showed, with the click position of the one clicked first.
-_CLICKED_HERE = "CASE WHEN j.click_position = a.position THEN a.position END"
-_BY_ARTICLE = f"""SELECT a.article_id AS key, j.facts, {_CLICKED_HERE} AS click_position, COUNT(*) AS n
-  FROM judged j JOIN suggested_article a ON a.query_id = j.id
-  GROUP BY a.article_id, j.facts, {_CLICKED_HERE}"""
+# By article a set counts once for every article it showed, with the set's outcome and shown, confidence and
+# re-contact flags, but the article's own click and votes. A deflection goes to the articles the customer
+# clicked or found helpful; a set solved without either goes to every article shown but one voted not helpful.
+_SET_ENGAGED = f"({_has('clicked')} OR {_has('helpful')})"
+_ARTICLE_OUTCOME = f"""CASE WHEN {_is("explicit", "implicit")} AND NOT (a.clicked OR a.helpful)
+      AND ({_SET_ENGAGED} OR a.not_helpful) THEN {OUTCOMES.index("none")} ELSE facts % 8 END"""
+_ARTICLE_FACTS = " + ".join(
+    [
+        f"facts / {_FLAGS['recontacted'][0]} * {_FLAGS['recontacted'][0]}",  # the re-contact bit, kept
+        f"facts % {_FLAGS['clicked'][0]} / {_FLAGS['shown'][0]} * {_FLAGS['shown'][0]}",  # shown, low confidence
+        *(f"CASE WHEN a.{flag} THEN {_FLAGS[flag][0]} ELSE 0 END" for flag in ("clicked", "helpful", "not_helpful")),
+        _ARTICLE_OUTCOME,
+    ]
+)
+_BY_ARTICLE = f"""SELECT key, facts, click_position, COUNT(*) AS n FROM (
+    SELECT a.article_id AS key, {_ARTICLE_FACTS} AS facts, CASE WHEN a.clicked THEN a.position END AS click_position
+    FROM judged j JOIN suggested_article a ON a.query_id = j.id
+  ) shown_article
+  GROUP BY key, facts, click_position"""
 _PER_SET = "SELECT {key} AS key, j.facts, j.click_position, COUNT(*) AS n FROM judged j GROUP BY {group}"
 
 

@@ -191,6 +191,7 @@ def record_events(
         apply_event(
             session,
             position=event.position,
+            article_id=event.article_id,
             intent_id=shown.intent_id,
             first_article=shown.first_article,
             client_id=row["client_id"],

@@ -72,11 +72,16 @@ class SuggestionSet(SQLModel, table=True):
 
 
 class SuggestedArticle(SQLModel, table=True):
-    """One article shown in a suggestion set, at its position (1-based)."""
+    """One article shown in a suggestion set, at its position (1-based), and what the customer did with it."""
 
     __tablename__ = "suggested_article"
-    # The report by article finds a set's articles and their positions here, without reading the rows.
-    __table_args__ = (Index("ix_suggested_article_query_article", "query_id", "article_id", "position"),)
+    # The report by article finds a set's articles, their positions and flags here, without reading the rows.
+    __table_args__ = (
+        Index(
+            "ix_suggested_article_query_article",
+            *("query_id", "article_id", "position", "clicked", "helpful", "not_helpful"),
+        ),
+    )
 
     query_id: str = Field(foreign_key="suggestion_set.id", primary_key=True, max_length=32)
     position: int = Field(primary_key=True)
@@ -84,6 +89,10 @@ class SuggestedArticle(SQLModel, table=True):
     score: float
     confidence: float
     fallback: bool = False
+    # Per-article rollup (app/rollup.py), by the set's rules: this article clicked, or voted on, within W.
+    clicked: bool = False
+    helpful: bool = False
+    not_helpful: bool = False
 
 
 class Event(SQLModel, table=True):

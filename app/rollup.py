@@ -5,17 +5,22 @@ rules mirror PRODUCT.md, for each set s of client c and its search intent:
 - an action on any set of the intent within W after s counts for s (clicked, explicit, helpful, ...);
 - a ticket from c within W after s marks s ticketed (not deflected);
 - a ticket from c later than W but within R after s, on a set showing the same first article, marks s recontacted.
+Each article s showed keeps its own flags by the same rule: clicked, or voted on, by an event naming it.
 W and R apply as events arrive; after changing them, `rebuild` recomputes every flag from the stored events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Update, bindparam, case, text
+from sqlalchemy import BindParameter, Connection, Integer, Update, bindparam, case, select, text
 from sqlmodel import Session
 
+from app.models import EVENT_TABLE as _EVENTS
+from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 
 ACTION_FLAGS = {
@@ -25,6 +30,9 @@ ACTION_FLAGS = {
     "not_helpful": {"not_helpful": True},
     "ticket_submitted": {"ticketed": True},
 }
+# What an event naming an article sets on that article's rows (app.events requires the article for these).
+ARTICLE_FLAGS = {"click": "clicked", "helpful": "helpful", "not_helpful": "not_helpful"}
+NO_ARTICLE_FLAGS: Mapping[str, bool] = MappingProxyType(dict.fromkeys(ARTICLE_FLAGS.values(), False))
 
 
 # Core statements on the table, built once: events arrive one request at a time, and a statement built per
@@ -61,6 +69,17 @@ def _intent_update(action: str, with_position: bool) -> Update | None:
     return _SETS.update().where(_SETS.c.intent_id == bindparam("intent"), _SETS.c.created_epoch >= _SINCE).values(flags)
 
 
+@cache
+def _article_update(action: str) -> Update:
+    """UPDATE of an article's flag on the sets of an intent within the window that showed it."""
+    sets = select(_SETS.c.id).where(_SETS.c.intent_id == bindparam("intent"), _SETS.c.created_epoch >= _SINCE)
+    return (
+        _SHOWN.update()
+        .where(_SHOWN.c.article_id == bindparam("article"), _SHOWN.c.query_id.in_(sets.scalar_subquery()))
+        .values({ARTICLE_FLAGS[action]: True})
+    )
+
+
 def apply_event(
     session: Session,
     *,
@@ -72,8 +91,9 @@ def apply_event(
     window: float,
     recontact: float,
     position: int | None = None,
+    article_id: str | None = None,
 ) -> None:
-    """Update the flags of every set this event speaks for (in the caller's transaction).
+    """Update the flags of every set, and shown article, this event speaks for (in the caller's transaction).
 
     `intent_id` and `first_article` are those of the event's suggestion set (its own id when it began an intent).
     """
@@ -85,6 +105,8 @@ def apply_event(
     if action == "click" and position is not None:
         parameters["position"] = position
     connection.execute(statement, parameters)
+    if action in ARTICLE_FLAGS and article_id is not None:
+        connection.execute(_article_update(action), {"intent": intent_id, "since": ts - window, "article": article_id})
     if action != "ticket_submitted" or not client_id:
         return
     connection.execute(_TICKETED, {"client": client_id, "since": ts - window, "until": ts})
@@ -95,11 +117,35 @@ def apply_event(
         )
 
 
+_NAMED_IN_INTENT = (
+    select(_EVENTS.c.action, _EVENTS.c.article_id)
+    .distinct()
+    .join(_SETS, _SETS.c.id == _EVENTS.c.query_id)
+    .where(_SETS.c.intent_id == bindparam("intent"), _EVENTS.c.action.in_(list(ARTICLE_FLAGS)))
+)
+
+
+def article_flags_of_intent(connection: Connection, intent_id: str) -> dict[str, dict[str, bool]]:
+    """The flags a new set of an intent starts with on each article, from the events its earlier sets had."""
+    flags: dict[str, dict[str, bool]] = {}
+    for action, article_id in connection.execute(_NAMED_IN_INTENT, {"intent": intent_id}):
+        flags.setdefault(article_id, dict(NO_ARTICLE_FLAGS))[ARTICLE_FLAGS[action]] = True
+    return flags
+
+
 def _intent_had(actions: str) -> str:
     # Nested EXISTS so that planners go set -> its intent's sets -> their events, never event-by-action first.
     return f"""EXISTS (SELECT 1 FROM suggestion_set m WHERE m.intent_id = suggestion_set.intent_id AND EXISTS (
                  SELECT 1 FROM event e WHERE e.query_id = m.id AND e.action IN ({actions})
                    AND e.ts_epoch <= suggestion_set.created_epoch + :window))"""
+
+
+def _intent_named(action: str) -> str:
+    # An event naming this row's article, on any set of its set's intent, within W.
+    return f"""EXISTS (SELECT 1 FROM suggestion_set s JOIN suggestion_set m ON m.intent_id = s.intent_id
+                 JOIN event e ON e.query_id = m.id
+               WHERE s.id = suggested_article.query_id AND e.action = '{action}'
+                 AND e.article_id = suggested_article.article_id AND e.ts_epoch <= s.created_epoch + :window)"""
 
 
 _REBUILD = [
@@ -121,6 +167,9 @@ _REBUILD = [
                                  AND t.ts_epoch > suggestion_set.created_epoch + :window
                                  AND t.ts_epoch <= suggestion_set.created_epoch + :recontact)
        WHERE created_epoch >= :since""",
+    "UPDATE suggested_article SET "
+    + ", ".join(f"{flag} = {_intent_named(action)}" for action, flag in ARTICLE_FLAGS.items())
+    + " WHERE query_id IN (SELECT id FROM suggestion_set WHERE created_epoch >= :since)",
 ]
 
 

@@ -24,6 +24,7 @@ from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import packed_vector
 from app.privacy import Redactor
+from app.rollup import NO_ARTICLE_FLAGS, article_flags_of_intent
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
 from app.topics import LiveTopics
 from indexer.analysis import normalize
@@ -251,6 +252,7 @@ def _record(
     connection = session.connection()
     # What already followed earlier keystrokes of this intent (a click, say) carries over to this set.
     inherited = dict.fromkeys(INHERITED_FLAGS, False)
+    article_flags: dict[str, dict[str, bool]] = {}
     if client_id is not None and not request.composing:
         previous = _continue_search_intent(
             connection,
@@ -263,6 +265,8 @@ def _record(
         if previous is not None:
             intent_id = previous.intent_id or previous.id
             inherited = {flag: bool(getattr(previous, flag)) for flag in inherited}
+            if inherited["clicked"] or inherited["helpful"] or inherited["not_helpful"]:
+                article_flags = article_flags_of_intent(connection, intent_id)
     created = dt.datetime.fromtimestamp(now, dt.UTC)
     connection.execute(
         _INSERT_SET,
@@ -299,6 +303,7 @@ def _record(
                     "score": hit.score,
                     "confidence": hit.confidence,
                     "fallback": hit.fallback,
+                    **article_flags.get(hit.article.id, NO_ARTICLE_FLAGS),
                 }
                 for position, (hit, _) in enumerate(hits, start=1)
             ],

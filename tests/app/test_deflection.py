@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
 
 from app.db import create_tables, make_engine
@@ -142,6 +142,57 @@ def test_deflection_grouped_by_article_and_day(scripted: Engine) -> None:
     assert [g["key"] for g in by_day] == sorted(g["key"] for g in by_day)
 
 
+def test_by_article_a_click_and_the_deflection_belong_to_the_article_clicked(
+    client: TestClient, engine: Engine
+) -> None:
+    from app.rollup import rebuild
+
+    shown = _suggest(client, "Webhookの設定とパスワード", channel="form", client_id="h", hours_ago=72, engine=engine)
+    first, second = (result["article_id"] for result in shown["results"][:2])
+    soon = dt.datetime.fromtimestamp(shown["at"] + 60, dt.UTC).isoformat()
+    click = {"query_id": shown["query_id"], "client_id": "h", "article_id": second, "position": 2, "ts": soon}
+    for action in ("click", "not_helpful"):
+        assert client.post("/v1/events", json=click | {"action": action}).status_code == 200
+    _event(client, shown, "form_abandoned", client_id="h", hours_after=0.02)
+
+    def by_article() -> dict[str, dict]:  # type: ignore[type-arg]
+        return {g["key"]: g for g in _report(engine, group_by="article")["groups"]}
+
+    groups = by_article()
+    assert (groups[first]["shown"], groups[first]["clicked"], groups[first]["implicit_deflected"]) == (1, 0, 0)
+    assert groups[first]["not_helpful"] == 0 and groups[first]["average_click_position"] is None
+    assert (groups[second]["clicked"], groups[second]["implicit_deflected"], groups[second]["not_helpful"]) == (1, 1, 1)
+    assert groups[second]["average_click_position"] == 2.0
+    assert _report(engine)["totals"]["implicit_deflected"] == 1  # the set itself counts once
+    with Session(engine) as session:
+        session.execute(update(SuggestedArticle).values(clicked=False, not_helpful=False))
+        session.commit()
+        rebuild(session, window=24 * HOUR, recontact=7 * 24 * HOUR)
+    assert by_article() == groups
+
+
+def test_a_later_keystroke_keeps_what_was_done_with_each_article(client: TestClient, engine: Engine) -> None:
+    def suggest(text: str) -> dict:  # type: ignore[type-arg]
+        body: dict = client.post("/v1/suggest", json={"text": text, "channel": "search", "client_id": "k"}).json()  # type: ignore[type-arg]
+        return body
+
+    early = suggest("パスワードを忘れ")
+    clicked = early["results"][0]["article_id"]
+    event = {"query_id": early["query_id"], "client_id": "k", "action": "click", "article_id": clicked}
+    assert client.post("/v1/events", json=event).status_code == 200
+    final = suggest("パスワードを忘れた場合")
+    with Session(engine) as session:
+        flags = {
+            row.article_id: row.clicked
+            for row in session.execute(
+                select(SuggestedArticle).where(SuggestedArticle.query_id == final["query_id"])
+            ).scalars()
+        }
+        superseded = session.get(SuggestionSet, early["query_id"])
+    assert superseded is not None and superseded.superseded  # one intent, so the final set carries the click
+    assert flags[clicked] is True and not any(flag for article, flag in flags.items() if article != clicked)
+
+
 def test_deflection_report_over_http_needs_a_secret_key_and_speaks_csv(scripted: Engine, client: TestClient) -> None:
     del scripted
     response = client.get("/v1/reports/deflection", params={"group_by": "channel", "format": "csv"})
@@ -224,6 +275,7 @@ def _random_sets(engine: Engine, *, now: float, count: int = 400) -> list[dict]:
         )
         shown += [
             {"query_id": f"set{n:05d}", "position": p, "article_id": a, "score": 0.5, "confidence": 0.5}
+            | {flag: rng.random() < 0.3 for flag in ("clicked", "helpful", "not_helpful")}
             for p, a in enumerate(articles, start=1)
         ]
     with Session(engine) as session:
@@ -231,7 +283,7 @@ def _random_sets(engine: Engine, *, now: float, count: int = 400) -> list[dict]:
         session.execute(insert(SuggestedArticle), shown)
         session.commit()
     for row in sets:
-        row["articles"] = [a["article_id"] for a in shown if a["query_id"] == row["id"]]
+        row["articles"] = [a for a in shown if a["query_id"] == row["id"]]
     return sets
 
 
@@ -272,11 +324,28 @@ def _expected(sets: list[dict], *, period: Period, now: float, group_by: str | N
             "helpful": s["helpful"],
             "not_helpful": s["not_helpful"],
         }
-        keys = {None: [(None, s["click_position"])], "day": [(s["created_day"], s["click_position"])]}
-        keys["channel"] = [(s["channel"], s["click_position"])]
-        keys["article"] = [(a, p if p == s["click_position"] else None) for p, a in enumerate(s["articles"], start=1)]
-        for key, position in [*keys[group_by], *([] if group_by is None else [("total", s["click_position"])])]:
-            groups[key].update({name: int(value) for name, value in counts.items()})
+        rows: list[tuple[object, int | None, dict[str, bool]]] = [(None, s["click_position"], counts)]
+        if group_by in ("day", "channel"):
+            rows = [(s["created_day"] if group_by == "day" else s["channel"], s["click_position"], counts)]
+        elif group_by == "article":
+            rows = []
+            for a in s["articles"]:
+                # The article's own click and votes; a deflection only where it was used, or none was.
+                credited = a["clicked"] or a["helpful"] or not (s["clicked"] or s["helpful"] or a["not_helpful"])
+                deflected = outcome in ("explicit", "implicit") and credited
+                mine = counts | {
+                    "explicit_deflected": deflected and outcome == "explicit",
+                    "implicit_deflected": deflected and outcome == "implicit",
+                    "net_deflected": deflected and not s["recontacted"],
+                    "clicked": a["clicked"],
+                    "helpful": a["helpful"],
+                    "not_helpful": a["not_helpful"],
+                }
+                rows.append((a["article_id"], a["position"] if a["clicked"] else None, mine))
+        if group_by is not None:
+            rows.append(("total", s["click_position"], counts))
+        for key, position, counted in rows:
+            groups[key].update({name: int(value) for name, value in counted.items()})
             if position is not None:
                 positions[key].append(position)
 

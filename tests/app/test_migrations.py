@@ -1,9 +1,10 @@
+import datetime as dt
 import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from app.db import make_engine, migrate
@@ -46,3 +47,56 @@ def test_workers_starting_together_on_one_sqlite_file_migrate_once(tmp_path: Pat
     engine = make_engine(url)
     assert "suggestion_set" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(database_url: str) -> None:
+    # A database of revision 0006 knew clicks and votes only per set; 0007 credits the article each one named.
+    engine = make_engine(database_url)
+    try:
+        migrate(engine, "0006")
+        sets = [("s1", 1000.0), ("s2", 1100.0)]  # one intent: a click on s1 counts for s2 too, within W
+        with engine.begin() as connection:
+            for query_id, created in sets:
+                connection.execute(
+                    text(
+                        """INSERT INTO suggestion_set (id, created_at, channel, label, confidence, result_count,
+                             index_build, composing, created_epoch, created_day, intent_id, superseded, clicked,
+                             explicit, helpful, not_helpful, ticketed, recontacted)
+                           VALUES (:id, :at, 'form', 'answered', 0.9, 2, 'b', :no, :created, '1970-01-01', 's1',
+                             :no, :yes, :no, :no, :yes, :no, :no)"""
+                    ),
+                    {"id": query_id, "at": dt.datetime.fromtimestamp(created, dt.UTC), "created": created}
+                    | {"no": False, "yes": True},
+                )
+                for position, article in enumerate(("a", "b"), start=1):
+                    connection.execute(
+                        text(
+                            """INSERT INTO suggested_article (query_id, position, article_id, score, confidence,
+                                 fallback) VALUES (:query, :position, :article, 0.5, 0.5, :no)"""
+                        ),
+                        {"query": query_id, "position": position, "article": article, "no": False},
+                    )
+            for key, (action, article, ts) in enumerate(
+                [("click", "b", 1010.0), ("not_helpful", "a", 1020.0), ("click", "a", 1000.0 + 2 * 86400)]
+            ):
+                connection.execute(
+                    text(
+                        """INSERT INTO event (query_id, client_id, action, article_id, ts_epoch, received_at,
+                             idempotency_key) VALUES ('s1', 'c', :action, :article, :ts, :at, :key)"""
+                    ),
+                    {"action": action, "article": article, "ts": ts, "at": dt.datetime.now(dt.UTC), "key": str(key)},
+                )
+        migrate(engine)
+        with engine.connect() as connection:
+            flags = {
+                (row.query_id, row.article_id): (bool(row.clicked), bool(row.helpful), bool(row.not_helpful))
+                for row in connection.execute(text("SELECT * FROM suggested_article"))
+            }
+        # The click on "a" came two days later, outside the default window of 24 hours.
+        assert flags == {
+            (query_id, article): (article == "b", False, article == "a")
+            for query_id, _ in sets
+            for article in ("a", "b")
+        }
+    finally:
+        engine.dispose()
