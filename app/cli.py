@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from app.logs import configure_logging
-from app.settings import Settings
+from app.settings import Settings, setting_problems
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
@@ -359,4 +360,11 @@ def rebuild_rollup(
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ValidationError as error:
+        if error.title != Settings.__name__:
+            raise
+        for problem in setting_problems(error):
+            typer.echo(f"deflect: {problem}", err=True)
+        raise SystemExit(2) from None

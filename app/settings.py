@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from indexer.embedding import DEFAULT_MODEL
@@ -79,6 +79,11 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("content_dir", "index_dir")
+    @classmethod
+    def _home(cls, path: Path) -> Path:
+        return path.expanduser()  # ~/help-center, as operators write it in .env, where no shell expands it
 
     @field_validator("redis_url")
     @classmethod
@@ -152,3 +157,12 @@ class Settings(BaseSettings):
         answered = self.answer_threshold.get(key, self.answer_threshold.get("default", 0.5))
         low = self.low_confidence_threshold.get(key, self.low_confidence_threshold.get("default", 0.2))
         return answered, low
+
+
+def setting_problems(error: ValidationError) -> list[str]:
+    """Each problem of a settings error named as operators set it (DEFLECT_SECRET_KEYS), not as a field."""
+    problems = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        problems.append(f"{Settings.model_config.get('env_prefix', '')}{name.upper()}: {problem['msg']}")
+    return problems

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli import cli, main
+from app.settings import Settings
 from tests.factories import small_help_center
 
 
@@ -102,3 +103,28 @@ def test_import_tickets_stores_them_once_and_reports_bad_rows(env: Path, monkeyp
     refused = CliRunner().invoke(cli, ["import", "tickets", str(bad)])
     assert refused.exit_code == 1
     assert "nothing imported" in refused.output and "line 3: created_at 'someday'" in refused.output
+
+
+def test_a_setting_that_does_not_validate_is_named_as_the_operator_set_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEFLECT_ATTRIBUTION_WINDOW_HOURS", "inf")
+    monkeypatch.setenv("DEFLECT_ALLOWED_ORIGINS", "help.example.com")
+    monkeypatch.setattr("sys.argv", ["deflect", "migrate"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    problems = capsys.readouterr().err.splitlines()
+    assert sorted(line.split(": ")[1] for line in problems) == [
+        "DEFLECT_ALLOWED_ORIGINS",
+        "DEFLECT_ATTRIBUTION_WINDOW_HOURS",
+    ]
+    assert any("is not an origin" in line for line in problems)
+
+
+def test_paths_in_settings_may_start_at_the_home_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFLECT_INDEX_DIR", "~/deflect/index")
+    monkeypatch.setenv("DEFLECT_CONTENT_DIR", "~/help-center")
+    settings = Settings(_env_file=None)
+    assert settings.index_dir == Path.home() / "deflect" / "index"
+    assert settings.content_dir == Path.home() / "help-center"
