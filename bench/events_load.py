@@ -37,8 +37,11 @@ from app.deflection import Period, deflection_report
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.rollup import rebuild
 from bench.cpu import CpuMeter
-from bench.run import write_json
+from bench.run import run_info, write_json
 from bench.server import served
+from indexer.analysis import Analyzer
+from indexer.build import build_index
+from indexer.embedding import DEFAULT_MODEL, load_embedder
 
 ARTICLES = [f"article-{i:03d}" for i in range(300)]
 ACTIONS = [
@@ -178,6 +181,7 @@ def http_ingestion(
         engine.dispose()
     env = {
         "DEFLECT_DATABASE_URL": database_url,
+        "DEFLECT_INDEX_DIR": str(workdir / "index"),
         "DEFLECT_INDEX_POLL_SECONDS": "0",
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "10000000",
         "DEFLECT_RATE_LIMIT_PER_KEY_PER_MINUTE": "10000000",
@@ -260,7 +264,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers serving the ingestion run")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"run": run_info({name: str(value) for name, value in vars(args).items()})}
     if not args.http_only:
         sqlite_path = args.workdir / "events_load.db"
         sqlite_path.unlink(missing_ok=True)
@@ -269,6 +273,13 @@ def main() -> None:
         if args.postgres:
             results["postgresql"] = bulk_load(args.postgres, sets=args.sets, events=args.events)
             print("postgresql", results["postgresql"], flush=True)
+    # The served index: content/ built into the work directory, so a fresh checkout needs no `deflect index`.
+    build_index(
+        content_dir=Path("content"),
+        index_dir=args.workdir / "index",
+        embedder=load_embedder(DEFAULT_MODEL),
+        analyzer=Analyzer(),
+    )
     results["http"] = []
     for database_url in [None, args.postgres or None][: 2 if args.postgres else 1]:
         for batch in (1, 25, 100):
