@@ -131,7 +131,7 @@ def _run_report(
 
     settings = Settings()
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     try:
         with Session(engine) as session:
             report = make(session, settings)
@@ -286,7 +286,7 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -327,7 +327,7 @@ def migrate() -> None:
 
     settings = Settings()
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    upgrade(engine, attribution_window_hours=settings.attribution_window_hours)
     engine.dispose()
     typer.echo("database schema is up to date")
 
@@ -346,7 +346,7 @@ def rebuild_rollup(
 
     settings = Settings()
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     since = time.time() - days * 86400 if days else 0.0
     with Session(engine) as session:
         rebuild(

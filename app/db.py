@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from app import models  # noqa: F401 - registers the tables on SQLModel.metadata
@@ -65,22 +66,52 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Any | None = None) -> Config:
+def alembic_config(connection: Any | None = None, *, attribution_window_hours: float = 24.0) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    # Migrations that fill the deflection rollup from stored events need the configured W.
+    config.attributes["attribution_window_seconds"] = attribution_window_hours * 3600
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", *, attribution_window_hours: float = 24.0) -> None:
     """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up).
 
     Several workers or instances start at once: one migrates, the others wait, then find it done.
+    A migration that fails leaves the schema as it was, on SQLite too (see _transactional_ddl).
     """
-    with _sqlite_file_lock(engine), engine.begin() as connection:
+    with _sqlite_file_lock(engine), _migration_engine(engine) as migrating, migrating.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
-        command.upgrade(alembic_config(connection), revision)
+        config = alembic_config(connection, attribution_window_hours=attribution_window_hours)
+        command.upgrade(config, revision)
+
+
+@contextlib.contextmanager
+def _migration_engine(engine: Engine) -> Iterator[Engine]:
+    """`engine`, or for a SQLite file one whose transactions hold DDL too.
+
+    pysqlite runs DDL outside the transaction, so a migration failing halfway left its first
+    statements applied and the revision unchanged, and every later start-up failed on them.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield engine
+        return
+    dedicated = create_engine(engine.url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(dedicated, "connect", _sqlite_pragmas)
+    event.listen(dedicated, "connect", _transactional_ddl)
+    event.listen(dedicated, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        yield dedicated
+    finally:
+        dedicated.dispose()
+
+
+def _transactional_ddl(connection: Any, _record: Any) -> None:
+    # SQLAlchemy's recipe: pysqlite stops managing transactions, and the "begin" event opens them for all statements.
+    connection.isolation_level = None
 
 
 @contextlib.contextmanager
@@ -102,6 +133,6 @@ def reset_schema(engine: Engine) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def create_tables(engine: Engine) -> None:
+def create_tables(engine: Engine, *, attribution_window_hours: float = 24.0) -> None:
     """The schema, by migration: the one path for SQLite and PostgreSQL alike."""
-    migrate(engine)
+    migrate(engine, attribution_window_hours=attribution_window_hours)

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         # the other requests (and workers) for the same cores.
         threadpool_limits(limits=1, user_api="blas")
         engine = make_engine(settings.database_url)
-        create_tables(engine)
+        create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
         # Requests embed their questions in threads: those asked while the model is busy go in one batch.
         model = BatchingEmbedder(embedder or load_embedder(settings.model), on_batch=QUERY_BATCH_SIZE.observe)
         analyzer = Analyzer(morphological=settings.morphological_analysis)

@@ -200,7 +200,13 @@ _INSERT_SET = _SETS.insert()
 _INSERT_SHOWN = _SHOWN.insert()
 # The client's latest set on the channel: the columns an intent carries over, not the row (it holds a vector).
 _LATEST_OF_CLIENT = (
-    sqlalchemy.select(_SETS.c.id, _SETS.c.intent_id, _SETS.c.text, *(_SETS.c[flag] for flag in INHERITED_FLAGS))
+    sqlalchemy.select(
+        _SETS.c.id,
+        _SETS.c.intent_id,
+        _SETS.c.text,
+        _SETS.c.click_position,
+        *(_SETS.c[flag] for flag in INHERITED_FLAGS),
+    )
     .where(
         _SETS.c.client_id == bindparam("client_id"),
         _SETS.c.channel == bindparam("channel"),
@@ -252,6 +258,7 @@ def _record(
     connection = session.connection()
     # What already followed earlier keystrokes of this intent (a click, say) carries over to this set.
     inherited = dict.fromkeys(INHERITED_FLAGS, False)
+    click_position: int | None = None
     article_flags: dict[str, dict[str, bool]] = {}
     if client_id is not None and not request.composing:
         previous = _continue_search_intent(
@@ -265,6 +272,7 @@ def _record(
         if previous is not None:
             intent_id = previous.intent_id or previous.id
             inherited = {flag: bool(getattr(previous, flag)) for flag in inherited}
+            click_position = previous.click_position  # the intent's first click so far, as a rebuild finds it
             if inherited["clicked"] or inherited["helpful"] or inherited["not_helpful"]:
                 article_flags = article_flags_of_intent(connection, intent_id)
     created = dt.datetime.fromtimestamp(now, dt.UTC)
@@ -289,6 +297,7 @@ def _record(
             "vector": vector,
             "gap_topic_id": gap_topic_id,
             "first_article": hits[0][0].article.id if hits else None,
+            "click_position": click_position,
             **inherited,
         },
     )

@@ -171,6 +171,38 @@ def test_by_article_a_click_and_the_deflection_belong_to_the_article_clicked(
     assert by_article() == groups
 
 
+def test_a_deflection_after_a_click_on_an_article_no_longer_shown_goes_to_the_articles_shown(
+    client: TestClient, engine: Engine
+) -> None:
+    def suggest(text: str, limit: int) -> dict:  # type: ignore[type-arg]
+        body = {"text": text, "locale": "ja", "channel": "form", "client_id": "m", "limit": limit}
+        shown: dict = client.post("/v1/suggest", json=body).json()  # type: ignore[type-arg]
+        return shown
+
+    early = suggest("Webhookの設定とパスワード", 5)
+    final = suggest("Webhookの設定とパスワードの件", 1)
+    clicked = early["results"][1]["article_id"]
+    assert [r["article_id"] for r in final["results"]] != [clicked]
+    moment = time.time() - 72 * HOUR  # both keystrokes three days ago: W has passed
+    with Session(engine) as session:
+        session.execute(
+            update(SuggestionSet)
+            .where(SuggestionSet.id.in_([early["query_id"], final["query_id"]]))  # type: ignore[attr-defined]
+            .values(created_epoch=moment, created_day=dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%d"))
+        )
+        session.commit()
+    soon = dt.datetime.fromtimestamp(moment + 60, dt.UTC).isoformat()
+    click = {"query_id": early["query_id"], "client_id": "m", "action": "click", "article_id": clicked, "ts": soon}
+    abandoned = {"query_id": final["query_id"], "client_id": "m", "action": "form_abandoned", "ts": soon}
+    assert client.post("/v1/events", json=[click, abandoned]).status_code == 200
+    assert _report(engine)["totals"]["implicit_deflected"] == 1
+    groups = _report(engine, group_by="article")["groups"]
+    # The final set's one article was not the one clicked, and none of its articles was: it keeps the deflection.
+    assert [(g["key"], g["implicit_deflected"], g["clicked"]) for g in groups] == [
+        (final["results"][0]["article_id"], 1, 0)
+    ]
+
+
 def test_a_later_keystroke_keeps_what_was_done_with_each_article(client: TestClient, engine: Engine) -> None:
     def suggest(text: str) -> dict:  # type: ignore[type-arg]
         body: dict = client.post("/v1/suggest", json={"text": text, "channel": "search", "client_id": "k"}).json()  # type: ignore[type-arg]
@@ -178,7 +210,7 @@ def test_a_later_keystroke_keeps_what_was_done_with_each_article(client: TestCli
 
     early = suggest("パスワードを忘れ")
     clicked = early["results"][0]["article_id"]
-    event = {"query_id": early["query_id"], "client_id": "k", "action": "click", "article_id": clicked}
+    event = {"query_id": early["query_id"], "client_id": "k", "action": "click", "article_id": clicked, "position": 1}
     assert client.post("/v1/events", json=event).status_code == 200
     final = suggest("パスワードを忘れた場合")
     with Session(engine) as session:
@@ -189,8 +221,10 @@ def test_a_later_keystroke_keeps_what_was_done_with_each_article(client: TestCli
             ).scalars()
         }
         superseded = session.get(SuggestionSet, early["query_id"])
+        latest = session.get(SuggestionSet, final["query_id"])
     assert superseded is not None and superseded.superseded  # one intent, so the final set carries the click
     assert flags[clicked] is True and not any(flag for article, flag in flags.items() if article != clicked)
+    assert latest is not None and latest.clicked and latest.click_position == 1  # as a rebuild would find them
 
 
 def test_deflection_report_over_http_needs_a_secret_key_and_speaks_csv(scripted: Engine, client: TestClient) -> None:
@@ -330,8 +364,10 @@ def _expected(sets: list[dict], *, period: Period, now: float, group_by: str | N
         elif group_by == "article":
             rows = []
             for a in s["articles"]:
-                # The article's own click and votes; a deflection only where it was used, or none was.
-                credited = a["clicked"] or a["helpful"] or not (s["clicked"] or s["helpful"] or a["not_helpful"])
+                # The article's own click and votes; a deflection only where it was used, or none of the set's was.
+                another_used = any(o["clicked"] or o["helpful"] for o in s["articles"])
+                engaged = (s["clicked"] or s["helpful"]) and another_used
+                credited = a["clicked"] or a["helpful"] or not (a["not_helpful"] or engaged)
                 deflected = outcome in ("explicit", "implicit") and credited
                 mine = counts | {
                     "explicit_deflected": deflected and outcome == "explicit",

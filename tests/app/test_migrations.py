@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -49,7 +50,8 @@ def test_workers_starting_together_on_one_sqlite_file_migrate_once(tmp_path: Pat
     engine.dispose()
 
 
-def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(database_url: str) -> None:
+@pytest.mark.parametrize("window_hours", [24, 72])
+def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(database_url: str, window_hours: int) -> None:
     # A database of revision 0006 knew clicks and votes only per set; 0007 credits the article each one named.
     engine = make_engine(database_url)
     try:
@@ -86,17 +88,61 @@ def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(databa
                     ),
                     {"action": action, "article": article, "ts": ts, "at": dt.datetime.now(dt.UTC), "key": str(key)},
                 )
-        migrate(engine)
+        migrate(engine, attribution_window_hours=window_hours)
         with engine.connect() as connection:
             flags = {
                 (row.query_id, row.article_id): (bool(row.clicked), bool(row.helpful), bool(row.not_helpful))
                 for row in connection.execute(text("SELECT * FROM suggested_article"))
             }
-        # The click on "a" came two days later, outside the default window of 24 hours.
+        # The click on "a" came two days later: outside a window of 24 hours, inside one of 72.
+        late_click_counts = window_hours == 72
         assert flags == {
-            (query_id, article): (article == "b", False, article == "a")
+            (query_id, article): (article == "b" or late_click_counts, False, article == "a")
             for query_id, _ in sets
             for article in ("a", "b")
         }
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_fails_halfway_leaves_sqlite_as_it_was_and_runs_again(tmp_path: Path) -> None:
+    # pysqlite runs DDL outside transactions: 0007's columns used to stay behind when its backfill failed,
+    # with the revision still at 0006, and every later start-up failed on "duplicate column".
+    engine = make_engine(f"sqlite:///{tmp_path / 'deflect.db'}")
+    try:
+        migrate(engine, "0006")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    """INSERT INTO suggestion_set (id, created_at, channel, label, confidence, result_count,
+                         index_build, composing, created_epoch, created_day, intent_id, superseded, clicked,
+                         explicit, helpful, not_helpful, ticketed, recontacted)
+                       VALUES ('s1', '1970-01-01', 'form', 'answered', 0.9, 1, 'b', 0, 1000, '1970-01-01', 's1', 0, 0,
+                         0, 0, 0, 0, 0)"""
+                )
+            )
+            connection.execute(
+                text(
+                    """INSERT INTO suggested_article (query_id, position, article_id, score, confidence, fallback)
+                       VALUES ('s1', 1, 'a', 0.5, 0.5, 0)"""
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE UPDATE ON suggested_article BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+        with pytest.raises(Exception, match="refused"):
+            migrate(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+            columns = {column["name"] for column in inspect(connection).get_columns("suggested_article")}
+            assert "clicked" not in columns
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse"))
+        migrate(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+            assert connection.execute(text("SELECT clicked FROM suggested_article")).scalar_one() == 0
     finally:
         engine.dispose()

@@ -3,7 +3,8 @@
 Before, the report by article credited a set's click and votes to every article the set showed, so an
 article shown beside the one clicked had the same CTR. Each shown article now keeps its own flags (clicked,
 voted helpful, voted not helpful within W, by the set's rules), filled here from the stored events with
-the configured window, and the covering index of the report by article carries them.
+the configured W (handed in by app.db.migrate), and the covering index of the report by article carries them.
+The default is a plain "0", so SQLite adds the columns in place rather than copying the table.
 
 Revision ID: 0007
 Revises: 0006
@@ -13,7 +14,7 @@ Create Date: 2026-12-06 04:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -33,17 +34,15 @@ def _named(action: str) -> str:
 
 
 def upgrade() -> None:
-    from app.settings import Settings
-
+    window = float(context.config.attributes.get("attribution_window_seconds", 24 * 3600))
     with op.batch_alter_table("suggested_article", schema=None) as batch_op:
         batch_op.drop_index("ix_suggested_article_query_article")
         for flag in FLAGS:
-            batch_op.add_column(sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false()))
+            batch_op.add_column(sa.Column(flag, sa.Boolean(), nullable=False, server_default="0"))
     with op.batch_alter_table("suggested_article", schema=None) as batch_op:
         batch_op.create_index(
             "ix_suggested_article_query_article", ["query_id", "article_id", "position", *FLAGS], unique=False
         )
-    window = Settings().attribution_window_hours * 3600
     assignments = ", ".join(f"{flag} = {_named(action)}" for flag, action in ACTIONS.items())
     op.get_bind().execute(sa.text(f"UPDATE suggested_article SET {assignments}"), {"window": window})
 
