@@ -3,7 +3,7 @@
 import datetime as dt
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from app.models import HelpdeskTicket, SuggestionSet
@@ -141,3 +141,40 @@ def test_an_answered_question_joins_a_topic_when_a_ticket_or_not_helpful_vote_fo
     }
     live = {t["topic_id"]: t["new_inquiries"] for t in client.get("/v1/reports/gaps/topics").json()["topics"]}
     assert live[password["topic_id"]] == 2
+
+
+def test_an_article_shown_beside_the_one_clicked_is_shown_but_failing(client: TestClient, engine: Engine) -> None:
+    # Ten form customers see two articles, open the second, and do not write in: it deflects, the first never does.
+    asked = [
+        client.post(
+            "/v1/suggest",
+            json={"text": "Webhookの設定とパスワード", "channel": "form", "client_id": f"c{n}", "limit": 2},
+        ).json()
+        for n in range(10)
+    ]
+    passed_over, used = (result["article_id"] for result in asked[0]["results"])
+    two_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    with Session(engine) as session:
+        session.execute(
+            update(SuggestionSet)
+            .where(SuggestionSet.id.in_([a["query_id"] for a in asked]))  # type: ignore[attr-defined]
+            .values(created_epoch=two_days_ago.timestamp(), created_day=two_days_ago.strftime("%Y-%m-%d"))
+        )
+        session.commit()
+    soon = (two_days_ago + dt.timedelta(minutes=1)).isoformat()
+    clicks = [
+        {
+            "query_id": a["query_id"],
+            "client_id": f"c{n}",
+            "action": "click",
+            "article_id": used,
+            "position": 2,
+            "ts": soon,
+        }
+        for n, a in enumerate(asked)
+    ]
+    assert client.post("/v1/events", json=clicks).status_code == 200
+
+    failing = {row["article_id"]: row for row in client.get("/v1/reports/gaps").json()["articles_shown_but_failing"]}
+    assert set(failing) == {passed_over}
+    assert (failing[passed_over]["shown"], failing[passed_over]["ctr"]) == (10, 0.0)
