@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -79,24 +81,41 @@ def migrate(engine: Engine, revision: str = "head", *, attribution_window_hours:
     """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up).
 
     Several workers or instances start at once: one migrates, the others wait, then find it done.
-    A migration that fails leaves the schema as it was, on SQLite too (see _transactional_ddl).
+    A migration that fails leaves the schema as it was, on SQLite too (see _migration_engine).
     """
-    with _sqlite_file_lock(engine), _migration_engine(engine) as migrating, migrating.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
-        config = alembic_config(connection, attribution_window_hours=attribution_window_hours)
-        command.upgrade(config, revision)
+    with _sqlite_file_lock(engine):
+        # Most starts find the schema current: that is a read, never a wait for the write lock.
+        if _at_revision(engine, revision):
+            return
+        with _migration_engine(engine) as migrating, migrating.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
+            config = alembic_config(connection, attribution_window_hours=attribution_window_hours)
+            command.upgrade(config, revision)
+
+
+def _at_revision(engine: Engine, revision: str) -> bool:
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    wanted = set(ScriptDirectory.from_config(alembic_config()).get_heads()) if revision == "head" else {revision}
+    return current == wanted
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database; None for PostgreSQL and in-memory SQLite."""
+    database = engine.url.database
+    in_memory = not database or database == ":memory:" or engine.url.query.get("mode") == "memory"
+    return database if engine.dialect.name == "sqlite" and not in_memory else None
 
 
 @contextlib.contextmanager
 def _migration_engine(engine: Engine) -> Iterator[Engine]:
-    """`engine`, or for a SQLite file one whose transactions hold DDL too.
+    """`engine`, or for a SQLite file one whose transactions hold DDL too, with the write lock from the start.
 
     pysqlite runs DDL outside the transaction, so a migration failing halfway left its first
     statements applied and the revision unchanged, and every later start-up failed on them.
     """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    if _sqlite_file(engine) is None:
         yield engine
         return
     dedicated = create_engine(engine.url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30})
@@ -117,8 +136,8 @@ def _transactional_ddl(connection: Any, _record: Any) -> None:
 @contextlib.contextmanager
 def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     """An exclusive lock on a file beside a SQLite database (PostgreSQL has its advisory lock)."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = _sqlite_file(engine)
+    if database is None:
         yield
         return
     with open(f"{database}.migrate-lock", "a") as handle:

@@ -1,5 +1,7 @@
 import datetime as dt
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -144,5 +146,25 @@ def test_a_migration_that_fails_halfway_leaves_sqlite_as_it_was_and_runs_again(t
         with engine.connect() as connection:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
             assert connection.execute(text("SELECT clicked FROM suggested_article")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_current_schema_is_found_current_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    # Every start and `deflect` command migrates: with nothing to do, that must not wait on a long writer.
+    url = f"sqlite:///{tmp_path / 'deflect.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        writer = sqlite3.connect(tmp_path / "deflect.db", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE suggestion_set SET ticketed = ticketed")
+        starting = make_engine(url)
+        started = time.monotonic()
+        migrate(starting)
+        assert time.monotonic() - started < 5  # the busy timeout is 30 s
+        starting.dispose()
+        writer.execute("ROLLBACK")
+        writer.close()
     finally:
         engine.dispose()
