@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy
@@ -93,7 +93,7 @@ def label_for(confidence: float, thresholds: tuple[float, float]) -> str:
     return NO_ANSWER
 
 
-def check_query(text: str, *, locale: str | None, policy: SuggestPolicy) -> str:
+def check_query(text: str, *, policy: SuggestPolicy) -> str:
     """The normalised question, or InvalidQueryError saying what is wrong with it."""
     if len(text) > policy.max_query_chars:
         raise InvalidQueryError(f"text is longer than {policy.max_query_chars} characters")
@@ -105,9 +105,21 @@ def check_query(text: str, *, locale: str | None, policy: SuggestPolicy) -> str:
     if "\ufffd" in normalised:
         # What a decoder leaves of bytes that were not UTF-8 (a GET query string is decoded leniently).
         raise InvalidQueryError("text is not valid UTF-8 (it holds U+FFFD replacement characters)")
-    if locale is not None and locale not in policy.locales:
-        raise InvalidQueryError(f"locale {locale!r} is not one of {', '.join(policy.locales)}")
     return normalised
+
+
+def resolve_locale(locale: str | None, locales: tuple[str, ...]) -> str | None:
+    """The help center's locale that `locale` names: itself in any case, or its language (ja-JP is ja).
+
+    Pages and browsers write language tags with regions and capitals (BCP 47 tags are case-insensitive).
+    """
+    if locale is None:
+        return None
+    tag = locale.strip().lower().replace("_", "-")
+    for candidate in (tag, tag.split("-")[0]):
+        if candidate in locales:
+            return candidate
+    raise InvalidQueryError(f"locale {locale!r} is not one of {', '.join(locales)}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,8 @@ def suggest(
 ) -> SuggestionResult:
     """Search for the question, label the outcome, and store the suggestion set (redacted)."""
     policy = suggester.policy
-    text = check_query(request.text, locale=request.locale, policy=policy)
+    text = check_query(request.text, policy=policy)
+    request = replace(request, locale=resolve_locale(request.locale, policy.locales))
     if index is None:
         raise IndexUnavailableError("no search index is loaded")
     thresholds = policy.thresholds_for(request.locale)

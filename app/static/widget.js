@@ -36,10 +36,13 @@
 
   function settings(options) {
     const o = options || {};
-    const lang = o.locale || data.locale || document.documentElement.lang || "";
-    const locale = lang.toLowerCase().startsWith("ja") ? "ja" : "en";
+    // A locale given by the page's author is one of the help center's own (ko, pt-br, ...), sent as given. The
+    // page's language only chooses between ja and en: the API refuses a locale the help center does not have.
+    const given = (o.locale || data.locale || "").toLowerCase();
+    const locale = given || ((document.documentElement.lang || "").toLowerCase().startsWith("ja") ? "ja" : "en");
     const endpoint = o.endpoint || data.endpoint || (scriptUrl ? scriptUrl.origin : location.origin);
-    return { endpoint: endpoint.replace(/\/+$/, ""), key: o.key || data.key || "", locale, t: TEXT[locale] };
+    const t = TEXT[locale.split("-")[0]] || TEXT.en;
+    return { endpoint: endpoint.replace(/\/+$/, ""), key: o.key || data.key || "", locale, t };
   }
 
   function clientId() {

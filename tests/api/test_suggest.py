@@ -62,6 +62,19 @@ def test_suggest_for_an_unrelated_question_says_no_answer_with_no_results(client
     assert response.json()["results"] == []
 
 
+@pytest.mark.parametrize(("asked", "resolved"), [("ja-JP", "ja"), ("JA", "ja"), ("en_US", "en"), ("EN-gb", "en")])
+def test_a_locale_with_a_region_or_capitals_names_the_help_centers_own(
+    client: TestClient, engine: Engine, asked: str, resolved: str
+) -> None:
+    # What pages and browsers send (<html lang="ja-JP">, navigator.language) is their help center's locale.
+    response = client.post("/v1/suggest", json={"text": "パスワードを忘れた", "locale": asked})
+    assert response.status_code == 200 and response.json()["results"]
+    assert [r["fallback"] for r in response.json()["results"]] == [
+        r["locale"] != resolved for r in response.json()["results"]
+    ]
+    assert [stored.locale for stored in _stored_sets(engine)] == [resolved]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -69,6 +82,7 @@ def test_suggest_for_an_unrelated_question_says_no_answer_with_no_results(client
         ({"text": "   \u3000 "}, "text is empty"),
         ({"text": "あ" * 2001}, "longer than 2000"),
         ({"text": "質問", "locale": "xx"}, "locale 'xx' is not one of ja, en"),
+        ({"text": "質問", "locale": "fr-JA"}, "locale 'fr-JA' is not one of ja, en"),
         ({"text": "質問", "limit": 0}, "limit"),
         ({"text": "質問", "limit": 21}, "limit"),
         ({"text": 12}, "text"),

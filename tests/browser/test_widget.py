@@ -206,3 +206,27 @@ def test_solved_button_records_solved_and_thanks_the_customer(page: Page, server
         "SELECT article_id, position FROM event WHERE action = 'solved' AND article_id = ?", article_id
     )
     assert solved == [(article_id, 1)]
+
+
+@pytest.mark.parametrize(("given", "list_label"), [("en-US", "Suggested articles"), ("ko", "Suggested articles")])
+def test_a_locale_given_by_the_page_is_sent_as_given_with_its_own_or_english_texts(
+    page: Page, server: Server, given: str, list_label: str
+) -> None:
+    # A help center with locales beyond ja and en (ko, pt-br) names them; the API resolves en-US to en itself.
+    _open(page, server, "/demo")
+    requests = _suggest_requests(page)
+    page.evaluate(
+        """(locale) => {
+            const input = document.createElement("input");
+            input.id = "given-locale";
+            document.body.appendChild(input);
+            Deflect.attachSearch(input, {locale});
+        }""",
+        given,
+    )
+    page.fill("#given-locale", "reset password")
+    page.wait_for_function("() => document.querySelectorAll('[role=status]').length > 0")
+    page.wait_for_timeout(600)  # past the debounce, the request is on its way or answered
+    assert [parse_qs(r.url.split("?", 1)[1])["locale"] for r in requests] == [[given.lower()]]
+    assert page.locator("#given-locale").get_attribute("aria-label") == "Search the help center"
+    assert page.locator(f"[aria-label='{list_label}']").count() >= 1
