@@ -6,7 +6,14 @@
   const $ = (id) => document.getElementById(id);
   const charts = {};
   const tables = {};
-  const COLORS = { explicit: "#1a7f37", implicit: "#6fdd8b", not: "#cf222e", pending: "#afb8c1", ctr: "#0969da" };
+  const COLORS = {
+    explicit: "#1a7f37",
+    implicit: "#6fdd8b",
+    not: "#cf222e",
+    pending: "#afb8c1",
+    ctr: "#0969da",
+    fails: "#bf8700",
+  };
 
   class KeyRefused extends Error {}
 
@@ -161,6 +168,39 @@
     });
   }
 
+  // The topics the table ranks, as the content team reads them first: what to write or fix, and how it moves.
+  function drawTopics(topics) {
+    const top = topics.slice(0, 10);
+    $("topics-box").hidden = !top.length;
+    if (!top.length) return;
+    $("topics-box").style.height = `${5 + 2.5 * top.length}rem`; // a bar's height whatever the number of topics
+    const verdictColor = (t) => (t.verdict === "missing_article" ? COLORS.not : COLORS.fails);
+    draw("chart-topics", {
+      type: "bar",
+      data: {
+        labels: top.map((t, i) => `${i + 1}. ${t.label}`),
+        datasets: [
+          { label: "This period", data: top.map((t) => t.volume), backgroundColor: top.map(verdictColor) },
+          { label: "Period before", data: top.map((t) => (t.trend || {}).previous_volume || 0), backgroundColor: COLORS.pending },
+        ],
+      },
+      options: {
+        indexAxis: "y",
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "failing inquiries" } } },
+        plugins: {
+          legend: { labels: { generateLabels: topicLegend } },
+          tooltip: { callbacks: { afterLabel: (item) => (item.datasetIndex ? "" : verdictName(top[item.dataIndex])) } },
+        },
+      },
+    });
+  }
+  const verdictName = (t) => (t.verdict === "missing_article" ? "Missing article" : "Article fails");
+  const topicLegend = () => [
+    { text: "Missing article (this period)", fillStyle: COLORS.not, strokeStyle: COLORS.not, lineWidth: 0 },
+    { text: "Article fails (this period)", fillStyle: COLORS.fails, strokeStyle: COLORS.fails, lineWidth: 0 },
+    { text: "Period before", fillStyle: COLORS.pending, strokeStyle: COLORS.pending, lineWidth: 0 },
+  ];
+
   function showTotals(totals) {
     document.querySelectorAll("[data-kpi]").forEach((node) => {
       node.textContent = pct(totals[node.dataset.kpi]);
@@ -224,6 +264,7 @@
       tbody.appendChild(tr);
     });
     if (!report.topics.length) emptyRow(tbody, 8, "No topics of failing questions in this period.");
+    drawTopics(report.topics);
 
     tables.failing = report.articles_shown_but_failing || [];
     const failing = $("failing-table").tBodies[0];

@@ -114,6 +114,16 @@ def test_dashboard_draws_charts_and_ranks_the_unanswered_question(page: Page, se
     assert days is not None and len(days["labels"]) == 30 and days["painted"] > 1000
     assert channels is not None and channels["painted"] > 1000
     assert [label.split(" ")[0] for label in channels["labels"]] == ["form", "search"]
+    # The topics chart ranks the table's topics, with their volumes, this period against the one before.
+    topics = page.evaluate(PAINTED, "chart-topics")
+    rows = page.locator("#gaps-table tr.gap-topic")
+    assert topics is not None and topics["type"] == "bar" and topics["painted"] > 1000
+    assert [label.split(". ", 1)[1] for label in topics["labels"]] == [
+        rows.nth(i).locator("strong").inner_text() for i in range(rows.count())
+    ]
+    by_period = {series["label"]: series["data"] for series in topics["series"]}
+    assert by_period["This period"] == [int(rows.nth(i).locator("td").nth(3).inner_text()) for i in range(rows.count())]
+    assert by_period["Period before"] == [0] * rows.count()
     # The page shows the server's figures: tiles and chart series against the report API itself.
     totals = _totals(seeded)
     assert totals["explicit_deflected"] >= 2 and totals["implicit_deflected"] >= 1
