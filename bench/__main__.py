@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--models", default=DEFAULT_MODEL, help="comma-separated embedding models")
     parser.add_argument(
         "--extra-models-on-small-sets",
-        default="multilingual-e5-small-q4,all-MiniLM-L6-v2",
+        default="multilingual-e5-small-q4,all-MiniLM-L6-v2,all-MiniLM-L6-v2-int8",
         help="models also compared on the small sets in a full run ('' for none)",
     )
     parser.add_argument(

