@@ -50,7 +50,8 @@ def plan_tasks(
     for model, names in runs:
         for family in _families(list(names), texts):
             distinct = set().union(*(texts[name] for name in family))
-            cost = sum(map(len, distinct)) * MODEL_COST.get(model, 1.0)
+            # A pair of models ("a+b") embeds every passage with both.
+            cost = sum(map(len, distinct)) * sum(MODEL_COST.get(part, 1.0) for part in model.split("+"))
             steps = sum(len(passages[name]) + len(select_queries(datasets[name], quick)) for name in family)
             tasks.append(SetTask(model, tuple(family), steps, cost))
     return sorted(tasks, key=lambda task: -task.cost)

@@ -149,3 +149,23 @@ def test_int8_minilm_serves_english_without_torch_and_matches_the_full_precision
     with TestClient(create_app(settings)) as client:
         assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
         assert _first(_ask(client, "where can I download my invoices", "en"))[0] == "download-invoice-en"
+
+
+def test_use_and_the_int8_minilm_paired_serve_both_languages(tmp_path: Path) -> None:
+    """The pair answers English by both models and Japanese by USE alone, from one index of joined vectors.
+
+    (An English question reaches a Japanese-only article at sqrt(1/2) of USE's cosine, so the pair is for
+    English help centers: the README says so.)
+    """
+    paired = load_embedder("use-multilingual-v3+all-MiniLM-L6-v2-int8")
+    assert paired.dim == 512 + 384
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    index_dir = tmp_path / "index"
+    build_index(content_dir=content, index_dir=index_dir, embedder=paired, analyzer=Analyzer())
+    settings = _settings_for(tmp_path, content, index_dir, model=paired.name)
+    with TestClient(create_app(settings)) as client:
+        assert _first(_ask(client, "How do I set up a webhook endpoint?", "en")) == ("webhook-setup", False)
+        assert _first(_ask(client, "where can I download my invoices", "en")) == ("download-invoice-en", False)
+        assert _first(_ask(client, "パスワードを忘れてログインできません", "ja")) == ("reset-password", False)
+        assert _first(_ask(client, "ＳＳＯでサインインするとＥ－２００１が出る", "ja")) == ("sso-login-error", False)
