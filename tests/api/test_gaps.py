@@ -2,11 +2,12 @@
 
 import datetime as dt
 
+import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from app.models import HelpdeskTicket, SuggestionSet
+from app.models import HelpdeskTicket, SuggestionSet, packed_vector
 
 YESTERDAY = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(timespec="seconds")
 YEAR_END_ASKED = ["年末調整の書類を作成したい", "年末調整の書類を作成したいです"]
@@ -178,3 +179,23 @@ def test_an_article_shown_beside_the_one_clicked_is_shown_but_failing(client: Te
     failing = {row["article_id"]: row for row in client.get("/v1/reports/gaps").json()["articles_shown_but_failing"]}
     assert set(failing) == {passed_over}
     assert (failing[passed_over]["shown"], failing[passed_over]["ctr"]) == (10, 0.0)
+
+
+def test_inquiries_embedded_by_an_earlier_model_are_set_aside_and_counted(client: TestClient, engine: Engine) -> None:
+    """After DEFLECT_MODEL changes, stored vectors have another dimension: the report leaves them out, not fails."""
+    asked = _seed(client)
+    with Session(engine) as session:  # the first question as an earlier, 32-dimensional model embedded it
+        session.execute(
+            update(SuggestionSet)
+            .where(SuggestionSet.id == asked[0])  # type: ignore[arg-type]
+            .values(vector=packed_vector(np.ones(32, dtype=np.float32) / np.sqrt(32)))
+        )
+        session.commit()
+
+    response = client.get("/v1/reports/gaps")
+
+    assert response.status_code == 200
+    report = response.json()
+    assert report["failing_inquiries_of_another_model"] == 1
+    year_end = next(t for t in report["topics"] if "t1" in t["ticket_ids"])
+    assert year_end["query_ids"] == [asked[1]] and year_end["volume"] == 3

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from indexer import embedding
 from indexer.embedding import EmbedderError, PairedEmbedder, Vectors, load_embedder
 from tests.fakes import HashingEmbedder
 
@@ -61,8 +63,33 @@ def test_an_english_only_second_model_never_sees_japanese() -> None:
     assert float(documents[3] @ english_query) == pytest.approx(np.sqrt(0.5) * across, abs=1e-6)
 
 
-def test_an_empty_batch_is_empty_and_a_plus_names_a_pair() -> None:
-    paired = PairedEmbedder(HashingEmbedder(), _Recording("all-MiniLM-L6-v2-int8", 32))
+def test_the_japanese_rule_follows_whichever_model_reads_no_japanese() -> None:
+    english_only = _Recording("all-MiniLM-L6-v2-int8", 32)
+    paired = PairedEmbedder(english_only, HashingEmbedder())  # the English-only model first this time
+
+    vectors = paired.embed_documents(["パスワードを忘れた", "Export to 勤怠 CSV in the admin console"])
+
+    # Japanese: the English-only half is zero. A few kanji in an English sentence do not make it Japanese.
+    assert not vectors[0, :32].any() and english_only.seen == ["Export to 勤怠 CSV in the admin console"]
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-6)
+    assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
     assert paired.embed_queries([]).shape == (0, 96)
-    with pytest.raises(EmbedderError, match="not-a-model"):
-        load_embedder("not-a-model+all-MiniLM-L6-v2-int8")
+
+
+def test_a_plus_joins_two_models_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    loaded: list[str] = []
+
+    def fake_load(model: str) -> HashingEmbedder:
+        loaded.append(model)
+        return _Recording(model, 8)
+
+    monkeypatch.setattr(embedding, "_load_one", fake_load)
+    paired = load_embedder("use-multilingual-v3+all-MiniLM-L6-v2-int8")
+    assert isinstance(paired, PairedEmbedder) and paired.name == "use-multilingual-v3+all-MiniLM-L6-v2-int8"
+    assert loaded == ["use-multilingual-v3", "all-MiniLM-L6-v2-int8"]
+    for malformed in ("a+b+c", "a+", "+b"):
+        with pytest.raises(EmbedderError, match="two model names joined by one"):
+            load_embedder(malformed)
+    directory = tmp_path / "models" / "e5+finetuned"
+    directory.mkdir(parents=True)
+    assert load_embedder(str(directory)).name == str(directory)  # a directory with a "+" is one model
