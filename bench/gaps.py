@@ -148,8 +148,9 @@ def main() -> None:
     parser.add_argument("--max-queries", type=int, default=4000)
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench"))
     parser.add_argument("--skip-100k", action="store_true")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (a pair joined by '+' too)")
     args = parser.parse_args()
-    embedder, analyzer = load_embedder(DEFAULT_MODEL), Analyzer()
+    embedder, analyzer = load_embedder(args.model), Analyzer()
     results: dict[str, Any] = {"model": embedder.name, "rows": []}
     for name in args.dataset or GAP_SETS:
         if args.tune:

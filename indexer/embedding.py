@@ -183,7 +183,7 @@ class PairedEmbedder:
     A model that cannot read Japanese (ENGLISH_ONLY_MODELS) gets no say on Japanese text: its half is zero
     and the other model's half has the whole norm. So Japanese questions and passages meet by the other
     model alone, and an English question meets a Japanese passage at sqrt(1/2) of that model's cosine
-    (its own-language articles come first).
+    (its own-language articles come first), as does a Japanese question an English passage.
     """
 
     def __init__(self, first: Embedder, second: Embedder) -> None:
