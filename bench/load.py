@@ -43,6 +43,7 @@ from bench.cpu import CpuMeter
 from bench.run import run_info, write_json
 from bench.server import KeepAliveClient, served
 from indexer import store
+from indexer.embedding import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = REPO / "bench" / "content_queries.jsonl"
@@ -311,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suggest-clients", type=int, default=8)
     parser.add_argument("--event-clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("DEFLECT_MODEL", DEFAULT_MODEL),
+        help="the served model (a pair joined by '+' too)",
+    )
     parser.add_argument("--reindex-every", type=float, default=120, help="seconds between reindexes")
     parser.add_argument(
         "--restart",
@@ -352,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             "DEFLECT_RATE_LIMIT_PER_MINUTE": "10000000",
             "DEFLECT_RATE_LIMIT_PER_KEY_PER_MINUTE": "10000000",
             "DEFLECT_LOG_FORMAT": "text",
+            "DEFLECT_MODEL": args.model,
         }
         built = subprocess.run([str(DEFLECT), "index"], env={**os.environ, **env}, capture_output=True, check=False)
         if built.returncode != 0:
