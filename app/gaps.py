@@ -36,6 +36,7 @@ from app.search import SearchIndex
 from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
 from indexer.analysis import Analyzer, Token, has_japanese
+from indexer.embedding import is_japanese_text
 
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.gaps")
@@ -268,7 +269,7 @@ def build_topics(
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
-    space = topic_space(index, dim=vectors.shape[1])
+    space = topic_space(index, dim=vectors.shape[1], failing=failing)
     similarity_inside = settings.similarity_in(space)
     points = space.project(vectors)
     labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
@@ -276,7 +277,7 @@ def build_topics(
     centroids = (
         np.vstack([_unit(points[labels == t].mean(axis=0)) for t in topic_ids])
         if topic_ids
-        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        else np.zeros((0, points.shape[1]), dtype=np.float32)
     )
     noise = np.flatnonzero(labels == -1)
     if len(noise) and topic_ids:
@@ -333,9 +334,16 @@ def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
     return list(dict.fromkeys(ranked))[:k]
 
 
-def topic_space(index: SearchIndex | None, *, dim: int) -> TopicSpace:
-    """The live index's topic space, or plain cosine when there is none for vectors of this size."""
+def topic_space(index: SearchIndex | None, *, dim: int, failing: list[Inquiry]) -> TopicSpace:
+    """The live index's topic space for these failing inquiries, or plain cosine when there is none of this size.
+
+    With a pair of models of which one reads no Japanese, Japanese among the failing inquiries moves the
+    topics into the multilingual model's half, where a topic can hold both languages (app/topic_space.py).
+    """
     space = index.topic_space if index is not None else None
+    multilingual = index.multilingual_topic_space if index is not None else None
+    if multilingual is not None and any(is_japanese_text(inquiry.text) for inquiry in failing):
+        space = multilingual
     return space if space is not None and space.dim == dim else TopicSpace.plain(dim)
 
 
@@ -366,7 +374,7 @@ def gap_report(
         [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
     )
     topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
-    space = topic_space(index, dim=centroids.shape[1])
+    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
     previous_counts = Counter[int]()
     if previous_failing and len(centroids):
         similarity = space.project(np.vstack([p.vector for p in previous_failing])) @ centroids.T

@@ -143,6 +143,9 @@ class GapTopicSet(SQLModel, table=True):
     similarity: float = Field(description="a new inquiry joins a topic whose centroid is at least this close")
     # The topic space's mean (float32), subtracted from a new inquiry's vector before comparing; null: plain cosine.
     space_mean: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # The slice of each vector the topic space compares (a pair's multilingual half); null: all of it.
+    space_start: int | None = None
+    space_end: int | None = None
 
 
 class GapTopic(SQLModel, table=True):

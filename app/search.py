@@ -18,7 +18,7 @@ from app.calibration import Calibration
 from app.topic_space import TopicSpace
 from indexer.analysis import Analyzer, Token
 from indexer.articles import Article
-from indexer.embedding import Embedder
+from indexer.embedding import Embedder, bilingual_passages, is_japanese_text, multilingual_dims
 from indexer.lexical import LexicalIndex
 from indexer.store import IndexBuild
 
@@ -139,11 +139,18 @@ class SearchIndex:
         # A view of the flat index's own storage (no copy): every passage's cosine is needed for the
         # per-article pooling, and one matrix-vector product is cheaper than a k-NN search for it.
         total = build.dense.ntotal
-        self.vectors: npt.NDArray[np.float32] = (
+        stored: npt.NDArray[np.float32] = (
             faiss.rev_swig_ptr(build.dense.get_xb(), total * build.dense.d).reshape(total, build.dense.d)
             if total
             else np.zeros((0, build.dense.d), dtype=np.float32)
         )
+        # A pair of models in a help center of both languages compares English passages a little differently
+        # (then a copy; indexer/embedding.py, bilingual_passages).
+        pair_dims = multilingual_dims(build.manifest.model, build.dense.d)
+        self.vectors = stored
+        if pair_dims is not None:
+            japanese = np.array([is_japanese_text(p.embedding_text) for p in build.passages], dtype=bool)
+            self.vectors = bilingual_passages(build.manifest.model, stored, japanese)
         # Question passages (the title first, then alternative phrasings) lead each article's passages.
         question = np.array([p.is_question or p.is_title for p in build.passages], dtype=bool)
         self.question_rows = np.flatnonzero(question)
@@ -152,8 +159,13 @@ class SearchIndex:
         self.question_starts = np.flatnonzero(first)
         self.question_segment = np.cumsum(first) - 1  # each question row's article, as a segment number
         self.question_articles = question_article[self.question_starts]
-        self.topic_space = TopicSpace.of_questions(
-            self.vectors[self.question_rows], articles=len(self.question_articles)
+        # Inquiries are compared as stored, so their topic space is made of the stored vectors too.
+        self.topic_space = TopicSpace.of_questions(stored[self.question_rows], articles=len(self.question_articles))
+        # A pair with an English-only model: its multilingual half too, where topics may cross languages.
+        self.multilingual_topic_space = (
+            TopicSpace.of_questions(stored[self.question_rows], articles=len(self.question_articles), dims=pair_dims)
+            if pair_dims
+            else None
         )
         # Each article's terms, all its passages' together: a document of its own for BM25, and a set for coverage.
         article_documents: list[list[str]] = [[] for _ in self.article_ids]

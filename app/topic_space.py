@@ -15,6 +15,13 @@ Chosen on val (python -m bench.gaps --tune): banking77_oos gap-topic ARI went fr
 README has the test figures. Shrinking the directions along which an article's phrasings differ as well
 (within-class covariance normalisation) helped banking77_oos as much as it hurt clinc150_gap: left out.
 Cosines spread wider once centred, so each space has its own topic threshold.
+
+A pair of models (indexer/embedding.py, PairedEmbedder) whose second model reads no Japanese compares
+Japanese with English on that model's half only through an estimate, which puts a Japanese question
+further from its English twin than the multilingual model alone does. So a space may keep a slice of
+each vector (`dims`): the multilingual model's half, where one topic can hold both languages as
+today's single model allows. The gap report uses it when a period's failing inquiries include Japanese
+(app/gaps.py, topic_space).
 """
 
 from __future__ import annotations
@@ -37,31 +44,45 @@ PLAIN_TOPIC_SIMILARITY = 0.55
 
 @dataclass(frozen=True)
 class TopicSpace:
-    mean: Vectors  # (dim,): zero for plain cosine
+    mean: Vectors  # (dim,): zero for plain cosine; only its `dims` slice is used
     topic_similarity: float  # the cosine that holds a topic together in this space
+    dims: tuple[int, int] | None = None  # the slice of each vector compared (start, end); None: all of it
 
     @classmethod
-    def plain(cls, dim: int) -> TopicSpace:
-        return cls(np.zeros(dim, dtype=np.float32), PLAIN_TOPIC_SIMILARITY)
+    def plain(cls, dim: int, *, dims: tuple[int, int] | None = None) -> TopicSpace:
+        return cls(np.zeros(dim, dtype=np.float32), PLAIN_TOPIC_SIMILARITY, dims)
 
     @classmethod
-    def of_questions(cls, question_vectors: Vectors, *, articles: int) -> TopicSpace:
+    def of_questions(
+        cls, question_vectors: Vectors, *, articles: int, dims: tuple[int, int] | None = None
+    ) -> TopicSpace:
         """Centred on the question vectors of this many articles; plain cosine for a small or titles-only one."""
+        dim = question_vectors.shape[1]
         if articles < MIN_ARTICLES or len(question_vectors) < MIN_QUESTIONS_PER_ARTICLE * articles:
-            return cls.plain(question_vectors.shape[1])
-        mean = question_vectors.astype(np.float64).mean(axis=0).astype(np.float32)
-        return cls(mean, CENTRED_TOPIC_SIMILARITY)
+            return cls.plain(dim, dims=dims)
+        start, end = dims or (0, dim)
+        mean = np.zeros(dim, dtype=np.float32)
+        mean[start:end] = _unit_rows(question_vectors[:, start:end]).astype(np.float64).mean(axis=0)
+        return cls(mean, CENTRED_TOPIC_SIMILARITY, dims)
 
     @property
     def dim(self) -> int:
+        """The size of the vectors this space takes (the model's, whatever slice it compares)."""
         return int(self.mean.shape[0])
 
     def project(self, vectors: Vectors) -> Vectors:
         """Unit rows in topic space: cosine there is topic similarity."""
-        points = np.atleast_2d(vectors).astype(np.float32) - self.mean
-        unit: Vectors = (points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-9)).astype(np.float32)
-        return unit
+        start, end = self.dims or (0, self.dim)
+        # A slice of a unit vector is not unit; it is compared as the model it came from would be.
+        points = _unit_rows(np.atleast_2d(vectors)[:, start:end]) - self.mean[start:end]
+        return _unit_rows(points)
 
     def project_one(self, vector: Vectors) -> Vectors:
         point: Vectors = self.project(vector.reshape(1, -1))[0]
         return point
+
+
+def _unit_rows(vectors: npt.NDArray[np.floating]) -> Vectors:
+    rows = vectors.astype(np.float32, copy=False)
+    unit: Vectors = (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+    return unit

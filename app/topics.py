@@ -68,7 +68,8 @@ class TopicSet:
     def nearest(self, vector: Vectors) -> str | None:
         """The topic a failing inquiry's (model) vector joins, if any: projected as the report's were."""
         # A vector of another model (another dimension) joins nothing rather than failing suggest.
-        if not self.ids or vector.ndim != 1 or vector.shape[0] != self.centroids.shape[1]:
+        size = self.space.dim if self.space is not None else self.centroids.shape[1]
+        if not self.ids or vector.ndim != 1 or vector.shape[0] != size:
             return None
         if self.space is not None:
             vector = self.space.project_one(vector)
@@ -115,7 +116,13 @@ def load_topic_set(session: Session) -> TopicSet:
         centroids=centroids,
         space=None
         if topic_set.space_mean is None
-        else TopicSpace(np.frombuffer(topic_set.space_mean, dtype=np.float32).copy(), topic_set.similarity),
+        else TopicSpace(
+            np.frombuffer(topic_set.space_mean, dtype=np.float32).copy(),
+            topic_set.similarity,
+            None
+            if topic_set.space_start is None or topic_set.space_end is None
+            else (topic_set.space_start, topic_set.space_end),
+        ),
     )
 
 
@@ -143,6 +150,8 @@ def publish_topics(
         period_end_epoch=period.end.timestamp(),
         similarity=similarity,
         space_mean=None if space is None else np.ascontiguousarray(space.mean, dtype=np.float32).tobytes(),
+        space_start=None if space is None or space.dims is None else space.dims[0],
+        space_end=None if space is None or space.dims is None else space.dims[1],
     )
     session.add(saved)
     session.flush()

@@ -1,7 +1,7 @@
 """python -m bench: retrieval quality, gap detection and speed on ../shared/datasets.
 
-python -m bench                         every data set, the default model, all retrieval modes
-python -m bench --quick                 a sample of queries per set (index builds are cached in var/bench)
+python -m bench                         every data set, the default model and USE alone, all retrieval modes
+python -m bench --quick                 the default model alone, on a sample of queries per set (builds are cached)
 python -m bench --dataset localgovfaq --models use-multilingual-v3,multilingual-e5-small-q4
 python -m bench --calibrate             also fit the confidence model on val splits -> app/calibration.json
 """
@@ -35,11 +35,12 @@ from bench.run import (
 )
 from bench.workers import plan_tasks, run_tasks
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedding import DEFAULT_MODEL, UniversalSentenceEncoder, load_embedder
 
 # Extra models run only on these sets in a full run: e5's indexing is ~20x slower than USE's on long
 # passages (stackfaq alone took 3.5 minutes to index), so the comparison uses the short-text sets.
 SMALL_SETS = ("hint3_v2_sofmattress", "hint3_v2_curekart", "hint3_v2_powerplay11")
+EXTRA_MODELS = ("multilingual-e5-small-q4", "all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8")
 # content/ is the only set with Japanese val queries (and gaps): --calibrate fits on it too, unreported.
 CALIBRATION_ONLY_SETS = ("content",)
 
@@ -50,11 +51,15 @@ def main() -> None:
     )
     parser.add_argument("--dataset", action="append", help="a data set name (repeatable); default: all")
     parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
-    parser.add_argument("--models", default=DEFAULT_MODEL, help="comma-separated embedding models")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated embedding models (default: the default model, and USE alone unless --quick)",
+    )
     parser.add_argument(
         "--extra-models-on-small-sets",
-        default="multilingual-e5-small-q4,all-MiniLM-L6-v2,all-MiniLM-L6-v2-int8",
-        help="models also compared on the small sets in a full run ('' for none)",
+        default=None,
+        help=f"models also compared on the small sets (default in a full run: {','.join(EXTRA_MODELS)}; '' for none)",
     )
     parser.add_argument(
         "--quick",
@@ -78,8 +83,13 @@ def main() -> None:
     if not args.datasets_dir.is_dir():
         parser.error(f"no data sets at {args.datasets_dir}: pass --datasets-dir")
     names = args.dataset or available(args.datasets_dir)
-    models = [m for m in args.models.split(",") if m]
-    extra = [m for m in args.extra_models_on_small_sets.split(",") if m and m not in models]
+    # A quick run is a check of the default model that must stay within minutes: it compares no others.
+    default_models = DEFAULT_MODEL if args.quick else f"{DEFAULT_MODEL},{UniversalSentenceEncoder.name}"
+    models = [m for m in (args.models or default_models).split(",") if m]
+    extra_models = args.extra_models_on_small_sets
+    if extra_models is None:
+        extra_models = "" if args.quick else ",".join(EXTRA_MODELS)
+    extra = [m for m in extra_models.split(",") if m and m not in models]
     analyzer = Analyzer()
     calibrations = load_calibrations()
     results: list[dict[str, Any]] = []

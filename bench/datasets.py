@@ -101,6 +101,12 @@ def load_content_dataset() -> Dataset:
     return Dataset("content", articles, queries)
 
 
+def load_inquiry_texts(datasets_dir: Path, name: str, *, split: str) -> list[str]:
+    """The texts of a set's labelled raw inquiries in one split (intent sets only; none elsewhere)."""
+    path = datasets_dir / name / "inquiries.jsonl"
+    return [row["text"] for row in _jsonl(path) if row.get("split") == split] if path.is_file() else []
+
+
 def _jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]

@@ -17,8 +17,11 @@ from indexer.articles import Article, ArticleProblem, load_articles
 from indexer.chunking import Passage, split_passages
 from indexer.embedding import Embedder, Vectors
 
-# Bump when chunking changes, so every passage is re-embedded.
+# Bump when chunking, or how an embedder treats passages apart from questions, changes: every passage is re-embedded.
 CHUNKING_VERSION = 1
+# A build's vectors are reused only while the model still embeds these as it did (`model_fingerprint`).
+FINGERPRINT_TEXTS = ("How do I reset my password?", "パスワードを再設定したい")
+FINGERPRINT_TOLERANCE = 1e-3
 EMBED_BATCH = 64
 
 ProgressCallback = Callable[[int, int], None]
@@ -76,7 +79,8 @@ def build_from_articles(
     """Build from articles already in memory (the benchmark and importers come this way)."""
     started = time.perf_counter() if started is None else started
     with store.build_lock(index_dir):
-        previous = _reusable_previous(index_dir, embedder, analyzer)
+        fingerprint = model_fingerprint(embedder)
+        previous = _reusable_previous(index_dir, embedder, analyzer, fingerprint)
         old_hashes = previous.manifest.article_hashes if previous else {}
         hashes = {article.id: article.content_hash for article in articles}
         report = BuildReport(build_id=None, published=False, problems=list(problems or []))
@@ -95,6 +99,7 @@ def build_from_articles(
             build_id=_new_build_id(hashes),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model=embedder.name,
+            model_fingerprint=fingerprint,
             dim=embedder.dim,
             analyzer=analyzer.name,
             chunking=CHUNKING_VERSION,
@@ -117,12 +122,26 @@ def build_from_articles(
         return report
 
 
-def _reusable_previous(index_dir: Path, embedder: Embedder, analyzer: Analyzer) -> store.IndexBuild | None:
-    """The live build, if its vectors can be reused (same model, analyser and chunking)."""
+def model_fingerprint(embedder: Embedder) -> list[float]:
+    """A few numbers that move when the model's vectors do: a new version of its weights, or of a pair's bridge.
+
+    A model keeps its name across such changes, and vectors of two versions must not share an index.
+    """
+    vectors = embedder.embed_queries(list(FINGERPRINT_TEXTS)).astype(np.float64)
+    projection = np.random.default_rng(0).standard_normal((vectors.shape[1], 4))
+    return [round(float(value), 6) for value in (vectors @ projection).ravel()]
+
+
+def _reusable_previous(
+    index_dir: Path, embedder: Embedder, analyzer: Analyzer, fingerprint: list[float]
+) -> store.IndexBuild | None:
+    """The live build, if its vectors can be reused (same model and version of it, analyser and chunking)."""
     manifest = store.current_manifest(index_dir)
     if (
         manifest is None
         or manifest.model != embedder.name
+        or len(manifest.model_fingerprint) != len(fingerprint)
+        or not np.allclose(manifest.model_fingerprint, fingerprint, atol=FINGERPRINT_TOLERANCE, rtol=0)
         or manifest.chunking != CHUNKING_VERSION
         or manifest.analyzer != analyzer.name
     ):

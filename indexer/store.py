@@ -63,6 +63,8 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, str]] = field(default_factory=list)
     format: int = FORMAT_VERSION
+    # The model's vectors of a few probe texts (indexer/build.py): empty in builds made before it was recorded.
+    model_fingerprint: list[float] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:

@@ -79,7 +79,9 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     failing = [Inquiry(f"q{i}", "question", None, vectors[i], {"no_result"}) for i in range(len(truth))]
     space = TopicSpace(vectors.mean(axis=0), CENTRED_TOPIC_SIMILARITY)
-    index = SimpleNamespace(topic_space=space, build=SimpleNamespace(dense=SimpleNamespace(ntotal=0)))
+    index = SimpleNamespace(
+        topic_space=space, multilingual_topic_space=None, build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
+    )
 
     plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
     centred, labels, centroids = build_topics(failing, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
@@ -92,3 +94,40 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     assert published.nearest(vectors[0]) == ranked[6]
     unprojected = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
     assert unprojected.nearest(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
+
+
+def test_japanese_among_the_failing_moves_a_pairs_topics_into_its_multilingual_half(analyzer: Analyzer) -> None:
+    # A pair's vectors: a multilingual half (dims 0-2) where "経費" and "expenses" meet, and an English-only half
+    # (dims 3-5) that tells the English questions apart by wording alone.
+    def pair(multilingual: tuple[float, ...], english_only: tuple[float, ...]) -> np.ndarray:
+        halves = [np.array(h, dtype=np.float32) / np.linalg.norm(h) for h in (multilingual, english_only)]
+        return np.sqrt(0.5) * np.concatenate(halves).astype(np.float32)
+
+    english = [
+        Inquiry("e1", "claim travel expenses", None, pair((1, 0.1, 0), (1, 0, 0))),
+        Inquiry("e2", "travel expense reimbursement", None, pair((1, 0, 0.1), (0, 1, 0))),
+    ]
+    japanese = [
+        Inquiry("j1", "交通費を精算したい", None, pair((1, 0.05, 0.05), (0, 0, 1))),
+        Inquiry("j2", "経費精算のやり方を教えて", None, pair((1, 0.1, 0.05), (0, 0, 1))),
+    ]
+    whole = TopicSpace.plain(6)
+    index = SimpleNamespace(
+        topic_space=whole,
+        multilingual_topic_space=TopicSpace.plain(6, dims=(0, 3)),
+        build=SimpleNamespace(dense=SimpleNamespace(ntotal=0)),
+    )
+
+    assert gaps.topic_space(index, dim=6, failing=english) is whole  # type: ignore[arg-type]
+    assert gaps.topic_space(index, dim=6, failing=english + japanese).dims == (0, 3)  # type: ignore[arg-type]
+    topics, _, centroids = build_topics(
+        english + japanese,
+        [],
+        index=index,
+        analyzer=analyzer,
+        settings=GapSettings(),  # type: ignore[arg-type]
+    )
+    assert [sorted(t["query_ids"]) for t in topics] == [["e1", "e2", "j1", "j2"]]
+    assert centroids.shape == (1, 3)
+    english_only, _, _ = build_topics(english, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert english_only == []  # apart on the English-only half: two questions, no topic

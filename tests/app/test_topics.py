@@ -43,7 +43,14 @@ def test_recomputed_topics_keep_the_ids_of_the_topics_they_continue() -> None:
     assert len(set(ids)) == 4
 
 
-def _publish(session: Session, centroids: list[np.ndarray], labels: list[str]) -> TopicSet:
+def _publish(
+    session: Session,
+    centroids: list[np.ndarray],
+    labels: list[str],
+    *,
+    similarity: float = 0.55,
+    space: TopicSpace | None = None,
+) -> TopicSet:
     topics = [{"label": label, "verdict": "missing_article", "volume": 3} for label in labels]
     return publish_topics(
         session,
@@ -51,8 +58,9 @@ def _publish(session: Session, centroids: list[np.ndarray], labels: list[str]) -
         centroids=np.vstack(centroids) if centroids else np.zeros((0, 3), dtype=np.float32),
         period=PERIOD,
         computed_epoch=PERIOD.end.timestamp(),
-        similarity=0.55,
+        similarity=similarity,
         keep_id_similarity=0.8,
+        space=space,
     )
 
 
@@ -93,16 +101,7 @@ def test_only_the_top_ranked_topics_go_live(session: Session, monkeypatch: pytes
 def test_a_topic_set_keeps_the_topic_space_its_topics_were_found_in(session: Session) -> None:
     # Centroids in a space centred on (0, 0, 1): an inquiry leaning on that shared direction still finds "a".
     space = TopicSpace(np.array([0, 0, 1], dtype=np.float32), 0.5)
-    publish_topics(
-        session,
-        topics=[{"label": label, "verdict": "missing_article", "volume": 3} for label in ("a", "b")],
-        centroids=np.vstack([_unit(1, 0, 0), _unit(0, 1, 0)]),
-        period=PERIOD,
-        computed_epoch=PERIOD.end.timestamp(),
-        similarity=0.5,
-        keep_id_similarity=0.8,
-        space=space,
-    )
+    _publish(session, [_unit(1, 0, 0), _unit(0, 1, 0)], ["a", "b"], similarity=0.5, space=space)
     other_process = LiveTopics()
     other_process.refresh(session)
     assert other_process.current.space is not None
@@ -111,3 +110,15 @@ def test_a_topic_set_keeps_the_topic_space_its_topics_were_found_in(session: Ses
     assert other_process.assign(leaning) == other_process.current.ids[0]
     plain = TopicSet(1, 0.0, PERIOD, 0.5, other_process.current.ids, other_process.current.centroids)
     assert plain.nearest(leaning) is None
+
+
+def test_a_topic_set_keeps_the_slice_of_each_vector_its_space_compares(session: Session) -> None:
+    # A pair's vectors (2 + 2 dims): topics were found in the first half; the second half must not count.
+    space = TopicSpace(np.zeros(4, dtype=np.float32), 0.5, dims=(0, 2))
+    _publish(session, [_unit(1, 0), _unit(0, 1)], ["a", "b"], similarity=0.5, space=space)
+    other_process = LiveTopics()
+    other_process.refresh(session)
+    assert other_process.current.space is not None and other_process.current.space.dims == (0, 2)
+    # Nearest "a" on the first half, though the whole vector mostly lies in the second.
+    assert other_process.assign(_unit(0.3, 0.1, 0, 1)) == other_process.current.ids[0]
+    assert other_process.assign(_unit(1, 0, 0)) is None  # a vector of another size joins nothing

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main as bench_main
+from indexer.embedding import DEFAULT_MODEL
 from tests.bench.sample_sets import BASE, VARIANT, write_dataset
 
 
@@ -22,7 +23,8 @@ def test_a_benchmark_run_indexes_first_then_answers_and_writes_its_figures(
     write_dataset(datasets_dir, "base", BASE, [q for q in queries if q["id"] in ("q1", "q2", "q5")])
     write_dataset(datasets_dir, "base_gap", VARIANT, queries)  # q4 has no article in either set: a gap
     argv = ["bench", "--datasets-dir", str(datasets_dir), "--work-dir", str(tmp_path / "work")]
-    argv += ["--out", str(tmp_path / "out"), "--extra-models-on-small-sets", "", "--workers", "2"]
+    argv += ["--out", str(tmp_path / "out"), "--models", DEFAULT_MODEL, "--extra-models-on-small-sets", ""]
+    argv += ["--workers", "2"]
     monkeypatch.setattr("sys.argv", argv)
 
     bench_main()
@@ -30,8 +32,8 @@ def test_a_benchmark_run_indexes_first_then_answers_and_writes_its_figures(
     [written] = (tmp_path / "out").glob("*-full.json")
     run = json.loads(written.read_text(encoding="utf-8"))
     assert [(r["dataset"], r["model"]) for r in run["results"]] == [
-        ("base", "use-multilingual-v3"),
-        ("base_gap", "use-multilingual-v3"),
+        ("base", DEFAULT_MODEL),
+        ("base_gap", DEFAULT_MODEL),
     ]
     base, variant = run["results"]
     assert (base["build"]["embedded_by_model"], variant["build"]["embedded_by_model"]) == (4, 2)
@@ -40,4 +42,4 @@ def test_a_benchmark_run_indexes_first_then_answers_and_writes_its_figures(
     assert variant["speed"]["timed_queries"] == 4 and variant["speed"]["search_p50_ms"] > 0
     assert run["indexing_and_ranking"]["workers"] == 2
     assert 0 < run["indexing_and_ranking"]["seconds"] < run["seconds"]
-    assert "| base_gap | use-multilingual-v3 | hybrid |" in written.with_suffix(".md").read_text(encoding="utf-8")
+    assert f"| base_gap | {DEFAULT_MODEL} | hybrid |" in written.with_suffix(".md").read_text(encoding="utf-8")

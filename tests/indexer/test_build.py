@@ -1,10 +1,13 @@
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_index
+from indexer.embedding import Vectors
 from tests.factories import write_article
 from tests.fakes import HashingEmbedder
 
@@ -94,3 +97,17 @@ def test_build_with_another_model_re_embeds_everything(content_dir: Path, index_
     assert report.published
     assert report.reused_passages == 0
     assert store.load_current(index_dir).manifest.model == "another-model"
+
+
+def test_a_new_version_of_the_same_model_re_embeds_everything(
+    content_dir: Path, index_dir: Path, analyzer: Analyzer
+) -> None:
+    # Same name, other vectors (new weights, or a refitted bridge): the old vectors must not be mixed in.
+    class Retrained(HashingEmbedder):
+        def embed_queries(self, texts: Sequence[str]) -> Vectors:
+            return np.ascontiguousarray(np.roll(super().embed_queries(texts), 1, axis=1))
+
+    assert not _build(content_dir, index_dir, HashingEmbedder(), analyzer).published  # the same version: nothing to do
+    report = _build(content_dir, index_dir, Retrained(), analyzer)
+    assert report.published and report.reused_passages == 0 and report.embedded_passages > 0
+    assert store.load_current(index_dir).manifest.model == HashingEmbedder.name

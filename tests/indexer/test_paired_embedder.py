@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 
 from indexer import embedding
-from indexer.embedding import EmbedderError, PairedEmbedder, Vectors, load_embedder
+from indexer.embedding import (
+    BRIDGE_SHARE_IN_ENGLISH_PASSAGES,
+    ENGLISH_ONLY_MODELS,
+    EmbedderError,
+    PairedEmbedder,
+    Vectors,
+    bilingual_passages,
+    bridge_path,
+    load_embedder,
+    multilingual_dims,
+)
 from tests.fakes import HashingEmbedder
 
 
@@ -84,6 +94,7 @@ def test_a_plus_joins_two_models_once(monkeypatch: pytest.MonkeyPatch, tmp_path:
         return _Recording(model, 8)
 
     monkeypatch.setattr(embedding, "_load_one", fake_load)
+    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path / "no-bridges")
     paired = load_embedder("use-multilingual-v3+all-MiniLM-L6-v2-int8")
     assert isinstance(paired, PairedEmbedder) and paired.name == "use-multilingual-v3+all-MiniLM-L6-v2-int8"
     assert loaded == ["use-multilingual-v3", "all-MiniLM-L6-v2-int8"]
@@ -93,3 +104,81 @@ def test_a_plus_joins_two_models_once(monkeypatch: pytest.MonkeyPatch, tmp_path:
     directory = tmp_path / "models" / "e5+finetuned"
     directory.mkdir(parents=True)
     assert load_embedder(str(directory)).name == str(directory)  # a directory with a "+" is one model
+
+
+def test_a_bridge_gives_japanese_text_an_estimate_of_the_english_only_models_vector() -> None:
+    first, english_only = HashingEmbedder(), _Recording("all-MiniLM-L6-v2-int8", 32)
+    bridge = np.random.default_rng(0).normal(size=(first.dim, 32)).astype(np.float32)
+    paired = PairedEmbedder(first, english_only, bridge=bridge)
+
+    vectors = paired.embed_documents(TEXTS)
+
+    assert not any("パスワード" in text for text in english_only.seen)
+    japanese = first.embed_documents(TEXTS[3:])[0]
+    estimate = japanese @ bridge
+    # Both halves at sqrt(1/2), the second the first carried over: Japanese meets English on both models.
+    np.testing.assert_allclose(vectors[3, : first.dim], np.sqrt(0.5) * japanese, atol=1e-6)
+    np.testing.assert_allclose(vectors[3, first.dim :], np.sqrt(0.5) * estimate / np.linalg.norm(estimate), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-6)
+    # English text is untouched by the bridge: each model's own vector.
+    np.testing.assert_allclose(vectors[0, first.dim :], np.sqrt(0.5) * english_only.embed_documents(TEXTS[:1])[0])
+
+
+def test_in_a_help_center_of_both_languages_english_passages_blend_in_the_bridges_estimate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The English-only model's size as the registry knows it: the halves are found from the pair's name.
+    first, english_only = (
+        HashingEmbedder(),
+        _Recording("all-MiniLM-L6-v2-int8", ENGLISH_ONLY_MODELS["all-MiniLM-L6-v2-int8"]),
+    )
+    bridge = np.random.default_rng(0).normal(size=(first.dim, english_only.dim)).astype(np.float32)
+    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path)
+    np.save(bridge_path(first.name, english_only.name), bridge)
+    paired = PairedEmbedder(first, english_only, bridge=bridge)
+    stored = paired.embed_documents(TEXTS)
+    japanese = np.array([False, False, False, True])
+
+    blended = bilingual_passages(paired.name, stored, japanese)
+
+    estimate = stored[0, : first.dim] @ bridge
+    estimate /= np.linalg.norm(estimate)
+    own = english_only.embed_documents(TEXTS[:1])[0]
+    expected = (1 - BRIDGE_SHARE_IN_ENGLISH_PASSAGES) * own + BRIDGE_SHARE_IN_ENGLISH_PASSAGES * estimate
+    np.testing.assert_allclose(blended[0, first.dim :], np.sqrt(0.5) * expected / np.linalg.norm(expected), atol=1e-5)
+    np.testing.assert_array_equal(blended[:, : first.dim], stored[:, : first.dim])  # the multilingual half as stored
+    np.testing.assert_array_equal(blended[3], stored[3])  # Japanese passages as stored
+    np.testing.assert_allclose(np.linalg.norm(blended, axis=1), 1.0, rtol=1e-5)
+    assert not np.shares_memory(blended, stored)
+    # One language only, or a single model: nothing to bridge between, the vectors come back as they are.
+    assert bilingual_passages(paired.name, stored, np.zeros(4, dtype=bool)) is stored
+    assert bilingual_passages(first.name, stored, japanese) is stored
+
+
+def test_a_bridge_must_fit_the_two_models_and_join_a_reader_to_an_english_only_model() -> None:
+    first = HashingEmbedder()
+    with pytest.raises(EmbedderError, match="shape"):
+        PairedEmbedder(first, _Recording("all-MiniLM-L6-v2-int8", 32), bridge=np.zeros((first.dim, 16), np.float32))
+    with pytest.raises(EmbedderError, match="reads Japanese to one that does not"):
+        PairedEmbedder(first, _Recording("multilingual", 32), bridge=np.zeros((first.dim, 32), np.float32))
+
+
+def test_a_pair_loads_its_bridge_whichever_model_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(embedding, "_load_one", lambda model: _Recording(model, 8 if "MiniLM" in model else 16))
+    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path)
+    assert bridge_path("all-MiniLM-L6-v2-int8", "reader") == bridge_path("reader", "all-MiniLM-L6-v2-int8")
+    assert load_embedder("reader+all-MiniLM-L6-v2-int8").bridge is None  # type: ignore[attr-defined]
+
+    np.save(bridge_path("reader", "all-MiniLM-L6-v2-int8"), np.ones((16, 8), dtype=np.float16))
+
+    for name in ("reader+all-MiniLM-L6-v2-int8", "all-MiniLM-L6-v2-int8+reader"):
+        paired = load_embedder(name)
+        assert isinstance(paired, PairedEmbedder) and paired.bridge is not None
+        assert paired.bridge.dtype == np.float32 and paired.bridge.shape == (16, 8)
+
+
+def test_the_multilingual_half_of_a_pairs_vectors_is_found_from_its_name() -> None:
+    assert multilingual_dims("use-multilingual-v3+all-MiniLM-L6-v2-int8", 896) == (0, 512)
+    assert multilingual_dims("all-MiniLM-L6-v2+multilingual-e5-small-q4", 768) == (384, 768)
+    assert multilingual_dims("use-multilingual-v3", 512) is None
+    assert multilingual_dims("use-multilingual-v3+multilingual-e5-small-q4", 896) is None  # both read Japanese
