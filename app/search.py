@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.calibration import Calibration
+from app.dense import DenseScorer
 from app.topic_space import TopicSpace
 from indexer.analysis import Analyzer, Token
 from indexer.articles import Article
@@ -25,11 +26,6 @@ from indexer.store import IndexBuild
 # Reciprocal-rank fusion constant: 60 is the published default (Cormack et al. 2009); with only
 # two rankers it flattens the top so that agreement counts more than one ranker's first place.
 RRF_K = 60
-# An article's question passages (title and alternative phrasings) pool by a soft maximum, so several
-# close phrasings add up like kNN votes while one stray phrasing cannot carry an article alone. Its
-# temperature is this share of the spread (std) of the query's cosines, since models spread cosines
-# differently (USE ~0.1, e5 ~0.02). Chosen on clinc150 and banking77_oos val, where it beat max and top-k means.
-QUESTION_POOL_SPREAD = 0.5
 SNIPPET_CHARS = 160
 # Dense and lexical agree on an article when both put it among their first this many (a confidence feature).
 AGREEMENT_TOP = 5
@@ -137,7 +133,7 @@ class SearchIndex:
             " ".join(unicodedata.normalize("NFKC", passage.text or passage.title).split()) for passage in build.passages
         ]
         # A view of the flat index's own storage (no copy): every passage's cosine is needed for the
-        # per-article pooling, and one matrix-vector product is cheaper than a k-NN search for it.
+        # per-article pooling, and a matrix-vector product is cheaper than a k-NN search for it.
         total = build.dense.ntotal
         stored: npt.NDArray[np.float32] = (
             faiss.rev_swig_ptr(build.dense.get_xb(), total * build.dense.d).reshape(total, build.dense.d)
@@ -147,23 +143,20 @@ class SearchIndex:
         # A pair of models in a help center of both languages compares English passages a little differently
         # (then a copy; indexer/embedding.py, bilingual_passages).
         pair_dims = multilingual_dims(build.manifest.model, build.dense.d)
-        self.vectors = stored
+        vectors = stored
         if pair_dims is not None:
             japanese = np.array([is_japanese_text(p.embedding_text) for p in build.passages], dtype=bool)
-            self.vectors = bilingual_passages(build.manifest.model, stored, japanese)
-        # Question passages (the title first, then alternative phrasings) lead each article's passages.
+            vectors = bilingual_passages(build.manifest.model, stored, japanese)
         question = np.array([p.is_question or p.is_title for p in build.passages], dtype=bool)
-        self.question_rows = np.flatnonzero(question)
-        question_article = self.passage_article[self.question_rows]
-        first = np.r_[True, question_article[1:] != question_article[:-1]][: len(question_article)]
-        self.question_starts = np.flatnonzero(first)
-        self.question_segment = np.cumsum(first) - 1  # each question row's article, as a segment number
-        self.question_articles = question_article[self.question_starts]
+        self.dense = DenseScorer(
+            vectors, passage_article=self.passage_article, is_question=question, articles=len(self.article_ids)
+        )
         # Inquiries are compared as stored, so their topic space is made of the stored vectors too.
-        self.topic_space = TopicSpace.of_questions(stored[self.question_rows], articles=len(self.question_articles))
+        question_rows, question_articles = self.dense.question_rows, len(self.dense.question_articles)
+        self.topic_space = TopicSpace.of_questions(stored[question_rows], articles=question_articles)
         # A pair with an English-only model: its multilingual half too, where topics may cross languages.
         self.multilingual_topic_space = (
-            TopicSpace.of_questions(stored[self.question_rows], articles=len(self.question_articles), dims=pair_dims)
+            TopicSpace.of_questions(stored[question_rows], articles=question_articles, dims=pair_dims)
             if pair_dims
             else None
         )
@@ -180,8 +173,6 @@ class SearchIndex:
             self.group_members.setdefault(build.articles[article_id].group_id, []).append(i)
         self.article_group = [build.articles[article_id].group_id for article_id in self.article_ids]
         self.article_locale = [build.articles[article_id].locale for article_id in self.article_ids]
-        # Passages are stored article by article, so per-article maxima are one reduceat.
-        self.article_starts = np.flatnonzero(np.r_[True, self.passage_article[1:] != self.passage_article[:-1]])
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
 
     @property
@@ -235,7 +226,7 @@ def gather_evidence(
         empty32, empty64 = np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float64)
         return QueryEvidence(terms, marks, None, empty32, empty32, empty64, empty64, empty64, {})
     vector = embedder.embed_queries([text])[0] if query_vector is None else query_vector
-    dense_passage = _dense_passage_scores(index, vector)
+    dense = index.dense.scores(vector)
     lexical_passage = index.build.lexical.scores(terms)
     weights = index.build.lexical.idf(terms)
     whole_article = index.article_lexical.scores(terms) / _attainable(terms, index.article_lexical.idf(terms))
@@ -243,10 +234,10 @@ def gather_evidence(
         terms=terms,
         marks=marks,
         vector=vector,
-        dense_passage=dense_passage,
+        dense_passage=dense.passage,
         lexical_passage=lexical_passage,
-        dense_article=_dense_per_article(index, dense_passage),
-        lexical_best_passage=_max_per_article(index, lexical_passage, fill=0.0) / _attainable(terms, weights),
+        dense_article=dense.article,
+        lexical_best_passage=index.dense.max_per_article(lexical_passage, fill=0.0) / _attainable(terms, weights),
         lexical_whole_article=whole_article.astype(np.float64),
         weights=weights,
     )
@@ -332,47 +323,6 @@ def rank_articles(
         )
     confidence = hits[0].confidence if hits else 0.0
     return SearchOutcome(hits, confidence, evidence.terms, evidence.vector)
-
-
-def _dense_passage_scores(index: SearchIndex, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    # Vectors are L2-normalised, so inner product is cosine similarity. BLAS's matrix-vector product is 2-3x
-    # einsum's speed up to ~8,000 passages, and the same beyond, where reading the vectors is the cost. The
-    # service runs BLAS on one thread (app/main.py): more threads cost several times what they save on 2 busy cores.
-    scores: npt.NDArray[np.float32] = index.vectors @ vector.astype(np.float32, copy=False)
-    return scores
-
-
-def _dense_per_article(index: SearchIndex, passage_scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """Each article's dense score: its best body passage, or a soft maximum of its question passages."""
-    best = _max_per_article(index, passage_scores, fill=-1.0)
-    if not len(index.question_rows):
-        return best
-    t = QUESTION_POOL_SPREAD * _std(passage_scores)
-    if t <= 0.0:
-        return best
-    scores = passage_scores[index.question_rows].astype(np.float64)
-    top = np.maximum.reduceat(scores, index.question_starts)
-    spread = np.add.reduceat(np.exp((scores - top[index.question_segment]) / t), index.question_starts)
-    articles = index.question_articles
-    best[articles] = np.maximum(best[articles], top + t * np.log(spread))
-    return best
-
-
-def _std(values: npt.NDArray[np.float32]) -> float:
-    # One dot product instead of ndarray.std's passes: at FAQ sizes numpy's per-call overhead is the cost.
-    mean = float(values.mean())
-    return float(max(float(values @ values) / len(values) - mean * mean, 0.0) ** 0.5)
-
-
-def _max_per_article(
-    index: SearchIndex, passage_scores: npt.NDArray[np.float32], *, fill: float
-) -> npt.NDArray[np.float64]:
-    result = np.full(len(index.article_ids), fill, dtype=np.float64)
-    if len(passage_scores):
-        result[index.passage_article[index.article_starts]] = np.maximum.reduceat(
-            passage_scores.astype(np.float64), index.article_starts
-        )
-    return result
 
 
 def _kth_best(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_], k: int) -> float:

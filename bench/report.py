@@ -51,8 +51,9 @@ def markdown_report(run: dict[str, Any]) -> str:
     ]
     for r in run["results"]:
         s, b = r["speed"], r["build"]
+        two_stage = " (two-stage)" if s.get("dense_scoring") == "two-stage" else ""
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['passages']} | {b['seconds']} "
+            f"| {r['dataset']} | {r['model']} | {r['passages']}{two_stage} | {b['seconds']} "
             f"| {b['passages_per_second'] or 'cached or shared'} | {s['search_p50_ms']:.2f} | {s['search_p95_ms']:.2f} "
             f"| {s['encode_p50_ms']:.2f} | {s['search_to_encode_ratio']:.2f} |"
         )
