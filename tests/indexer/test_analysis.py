@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.analysis import Analyzer, normalize
+from indexer.analysis import Analyzer, normalize, pos_and_lemma
 
 
 def test_normalize_folds_full_width_and_case() -> None:
@@ -58,3 +58,14 @@ def test_bigram_fallback_when_no_morphological_analyser(text: str) -> None:
     bigrams = Analyzer(morphological=False)
     assert bigrams.name.startswith("ja-bigram")
     assert bigrams.terms(text) == [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def test_part_of_speech_and_lemma_read_from_raw_fields_match_fugashis_parse(analyzer: Analyzer) -> None:
+    tagger = analyzer._tagger
+    if tagger is None:
+        pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
+    # Known words, a loanword, an unknown word, full-width punctuation and a quoted comma in a later field.
+    text = "パスワードを忘れた場合は、ＩＣカード「Kumo」で打刻できませんでした。ぴえん草 1,000円 \"引用\""
+    words = list(tagger(text))
+    assert any(len(word.feature_raw.split(",")) < 8 for word in words)  # the unknown word is among them
+    assert [pos_and_lemma(word) for word in words] == [(word.feature.pos1, word.feature.lemma) for word in words]
