@@ -22,7 +22,7 @@ from app.calibration import calibration_for, load_calibrations
 from app.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
 from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, rank_articles, search_articles
 from bench.datasets import Query, default_datasets_dir, load_dataset
-from bench.metrics import percentile
+from bench.metrics import percentile, retrieval_metrics
 from bench.run import SharedPassageVectors, build_dataset, latency_sample, load_index, run_info, write_json
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
@@ -69,8 +69,15 @@ def compare(
                 set(a[:5]) != set(b[:5]) for (a, _), (b, _) in zip(ranked, exact, strict=True)
             ),
             "first_five_differ_in_order": _share(a[:5] != b[:5] for (a, _), (b, _) in zip(ranked, exact, strict=True)),
-            "R@1": _share(bool(ranked[i][0][:1]) and ranked[i][0][0] in queries[i].relevant for i in answerable),
-            "MRR@10": float(np.mean([_reciprocal_rank(ranked[i][0], queries[i].relevant) for i in answerable])),
+            **{
+                metric: value
+                for metric, value in retrieval_metrics(
+                    [ranked[i][0] for i in answerable],
+                    [queries[i].relevant for i in answerable],
+                    [queries[i].grades for i in answerable],
+                ).items()
+                if metric in ("R@1", "MRR@10")
+            },
             "confidence_moved_p99": float(np.quantile(moved, 0.99)),
             "confidence_moved_max": float(moved.max()),
         }
@@ -95,10 +102,6 @@ def time_scorers(
 def _share(flags: Any) -> float:
     values = list(flags)
     return round(sum(values) / len(values), 4) if values else 0.0
-
-
-def _reciprocal_rank(ranked: list[str], relevant: Any) -> float:
-    return next((1.0 / (i + 1) for i, article in enumerate(ranked[:10]) if article in relevant), 0.0)
 
 
 def main() -> None:
