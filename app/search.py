@@ -298,6 +298,8 @@ def rank_articles(
     hits: list[SearchHit] = []
     best_other_dense = [float(dense_article[g[0]]) for g in groups[:2]]
     dense_floor = _kth_best(dense_article, allowed, AGREEMENT_TOP)
+    # Over every article, whatever the filters: how close the question sits to the help center as a whole.
+    dense_mean = float(dense_article.mean())
     lexical_floor = _kth_best(lexical_scored, allowed, AGREEMENT_TOP)
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
         features = {
@@ -311,6 +313,7 @@ def rank_articles(
             ),
             "margin": float(dense_article[scored_idx])
             - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1 else best_other_dense[0]),
+            "dense_mean": dense_mean,
         }
         article = index.build.articles[index.article_ids[article_idx]]
         snippet, highlights = _snippet(

@@ -24,6 +24,7 @@ from bench.datasets import available, default_datasets_dir, load_dataset
 from bench.report import markdown_report
 from bench.run import (
     calibration_rows,
+    fit_confidence_model,
     latency_sample,
     load_index,
     peak_rss_mb,
@@ -149,14 +150,12 @@ def main() -> None:
 
 
 def _write_calibration(data: dict[str, list[Any]]) -> None:
-    from sklearn.linear_model import LogisticRegression
-
     path = Path(__file__).resolve().parents[1] / "app" / "calibration.json"
     existing = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"models": {}}
     for model, parts in data.items():
         features = np.vstack([f for f, _ in parts if len(f)])
         labels = np.concatenate([y for f, y in parts if len(f)])
-        fitted = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
+        fitted = fit_confidence_model(features, labels)
         existing["models"][model] = {
             "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, fitted.coef_[0], strict=True)},
             "bias": round(float(fitted.intercept_[0]), 4),

@@ -23,7 +23,7 @@ from app.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
 from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, rank_articles, search_articles
 from bench.datasets import Query, default_datasets_dir, load_dataset
 from bench.metrics import percentile, retrieval_metrics
-from bench.run import SharedPassageVectors, build_dataset, latency_sample, load_index, run_info, write_json
+from bench.run import SharedPassageVectors, build_dataset, latency_sample, load_index, run_info, write_result
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
@@ -159,9 +159,7 @@ def main() -> None:
                 f"{f['confidence_moved_p99']:.4f} / {f['confidence_moved_max']:.3f} | {f['search_p50_ms']:.2f} |"
             )
     results["seconds"] = round(time.perf_counter() - started, 1)
-    out = Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-dense.json"
-    write_json(out, results)
-    print(f"\nwrote {out} ({results['seconds']} s)")
+    write_result("dense", results)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from app.deflection import Period, deflection_report
 from app.models import Event, SuggestedArticle, SuggestionSet
 from app.rollup import rebuild
 from bench.cpu import CpuMeter
-from bench.run import run_info, write_json
+from bench.run import run_info, write_result
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
@@ -295,7 +295,7 @@ def main() -> None:
             )
             results["http"].append(row)
             print("http", row, flush=True)
-    write_json(Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-events-load.json", results)
+    write_result("events-load", results)
 
 
 if __name__ == "__main__":

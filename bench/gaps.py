@@ -30,7 +30,7 @@ from app.privacy import Redactor
 from app.search import SearchIndex
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
 from bench.datasets import Dataset, Query, default_datasets_dir, load_dataset
-from bench.run import write_json
+from bench.run import write_result
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
@@ -180,9 +180,7 @@ def main() -> None:
     if not args.skip_100k and not args.tune:
         results["speed_100k"] = time_100k(embedder, analyzer, work_dir=args.work_dir)
         print("100k:", results["speed_100k"])
-    write_json(
-        Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-gaps{'-tune' if args.tune else ''}.json", results
-    )
+    write_result("gaps-tune" if args.tune else "gaps", results)
 
 
 if __name__ == "__main__":

@@ -369,6 +369,21 @@ def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarr
     return features, labels
 
 
+def fit_confidence_model(features: np.ndarray, labels: np.ndarray) -> Any:  # type: ignore[type-arg]
+    """The logistic model behind app/calibration.json: P(the top article is right) from its features."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
+
+
+def write_result(kind: str, data: dict[str, Any]) -> Path:
+    """Write a benchmark's figures as bench/results/<time>-<kind>.json, and say where (and how long it took)."""
+    path = Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-{kind}.json"
+    write_json(path, data)
+    print(f"\nwrote {path}" + (f" ({data['seconds']} s)" if "seconds" in data else ""))
+    return path
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -19,7 +18,7 @@ from app.calibration import FALLBACK
 from app.search import DEFAULT_FUSION, Fusion, SearchIndex, gather_evidence, rank_articles
 from bench.datasets import default_datasets_dir, load_dataset
 from bench.metrics import retrieval_metrics
-from bench.run import write_json
+from bench.run import write_result
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
@@ -88,10 +87,7 @@ def main() -> None:
     for kind, mean_r1 in averages.items():
         best = max(mean_r1, key=lambda key: mean_r1[key])
         print(f"mean val R@1 {kind}: best {best} {mean_r1[best]:.4f}; the default {default} {mean_r1[default]:.4f}")
-    write_json(
-        Path("bench/results") / f"{time.strftime('%Y%m%dT%H%M%S')}-tune.json",
-        {"model": embedder.name, "val": table, "mean_R@1": averages, "default": default},
-    )
+    write_result("tune", {"model": embedder.name, "val": table, "mean_R@1": averages, "default": default})
 
 
 if __name__ == "__main__":

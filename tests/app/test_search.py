@@ -97,6 +97,20 @@ def test_search_confidence_is_higher_for_a_matching_question_than_for_an_unrelat
     assert confidence("パスワードを忘れた場合の再設定方法") > confidence("明日の天気は晴れですか") + 0.3
 
 
+def test_every_result_carries_the_questions_mean_dense_score_over_all_articles_whatever_the_filters(
+    search_index: SearchIndex,
+) -> None:
+    evidence = gather_evidence(search_index, embedder=HashingEmbedder(), text="パスワードを忘れた")
+    everything = rank_articles(search_index, evidence, calibration=FALLBACK, limit=10)
+    filtered = rank_articles(
+        search_index, evidence, calibration=FALLBACK, limit=10, filters=SearchFilters(category="leave")
+    )
+
+    mean = pytest.approx(float(evidence.dense_article.mean()))
+    assert len(everything.hits) > len(filtered.hits) > 0
+    assert all(hit.features["dense_mean"] == mean for hit in everything.hits + filtered.hits)
+
+
 def test_live_index_keeps_the_good_build_when_a_broken_one_is_published(index_dir: Path, analyzer: Analyzer) -> None:
     from app.live_index import LiveIndex
 
