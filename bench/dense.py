@@ -23,7 +23,7 @@ from app.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
 from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, rank_articles, search_articles
 from bench.datasets import Query, default_datasets_dir, load_dataset
 from bench.metrics import percentile, retrieval_metrics
-from bench.run import SharedPassageVectors, build_dataset, latency_sample, load_index, run_info, write_result
+from bench.run import SharedPassageVectors, build_and_load, latency_sample, run_info, write_result
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
@@ -122,14 +122,7 @@ def main() -> None:
         if not queries:
             print(f"{name}: no {args.split} queries, skipped")
             continue
-        with tqdm(desc=f"{name}: indexing", unit="passage", leave=False) as bar:
-
-            def progress(done: int, total: int, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
-                bar.total = total
-                bar.update(done - bar.n)
-
-            build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=args.work_dir, on_progress=progress)
-        index = load_index(args.work_dir, name, embedder.name, analyzer)
+        index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=args.work_dir)
         scorers = {"exact": exact_scorer(index.dense)}
         for dims in map(int, args.coarse_dims.split(",")):
             for refined in map(int, args.refined.split(",")):

@@ -166,6 +166,20 @@ def index_and_rank(
     return RankedSet(build, len(index.build.passages), outcomes)
 
 
+def build_and_load(
+    dataset: Dataset, *, embedder: SharedPassageVectors, analyzer: Analyzer, work_dir: Path
+) -> SearchIndex:
+    """Index one set with a progress bar (a current build is kept) and load it for search."""
+    with tqdm(desc=f"{dataset.name}: indexing with {embedder.name}", unit="passage", leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=progress)
+    return load_index(work_dir, dataset.name, embedder.name, analyzer)
+
+
 def load_index(work_dir: Path, dataset: str, model: str, analyzer: Analyzer) -> SearchIndex:
     return SearchIndex(store.load_current(index_dir_for(work_dir, dataset, model), expected_model=model), analyzer)
 

@@ -32,7 +32,7 @@ from app.calibration import FEATURES, calibration_for, load_calibrations
 from app.search import DEFAULT_FUSION, gather_evidence, rank_articles
 from bench.datasets import Dataset, default_datasets_dir, load_dataset
 from bench.metrics import auroc
-from bench.run import SharedPassageVectors, build_dataset, fit_confidence_model, load_index, run_info, write_result
+from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
@@ -59,14 +59,7 @@ class SetSignals:
 def collect(dataset: Dataset, split: str, *, model: str, work_dir: Path, analyzer: Analyzer) -> SetSignals:
     """Index the set with the model (cached builds are reused) and record the signals of each of split's questions."""
     embedder = SharedPassageVectors(load_embedder(model))
-    with tqdm(desc=f"{dataset.name}: indexing with {model}", unit="passage", leave=False) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        build_dataset(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir, on_progress=progress)
-    index = load_index(work_dir, dataset.name, embedder.name, analyzer)
+    index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
     calibration = calibration_for(embedder.name, load_calibrations())
     queries = dataset.split(split)
     vectors = embedder.embed_queries([q.text for q in queries])
