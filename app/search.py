@@ -17,7 +17,7 @@ import numpy.typing as npt
 from app.calibration import Calibration
 from app.dense import DenseScorer
 from app.topic_space import TopicSpace
-from indexer.analysis import Analyzer, Token
+from indexer.analysis import Analyzer, Token, typed_in_kana
 from indexer.articles import Article
 from indexer.embedding import Embedder, bilingual_passages, is_japanese_text, multilingual_dims
 from indexer.lexical import LexicalIndex
@@ -165,6 +165,13 @@ class SearchIndex:
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
             article_documents[position[passage.article_id]].extend(terms)
         self.article_terms = [set(document) for document in article_documents]
+        # How each passage's Japanese is read, for questions typed in kana without conversion.
+        passage_readings = [analyzer.reading_terms(passage.embedding_text) for passage in build.passages]
+        self.reading_lexical = LexicalIndex.build(passage_readings)
+        article_readings: list[set[str]] = [set() for _ in self.article_ids]
+        for passage, readings in zip(build.passages, passage_readings, strict=True):
+            article_readings[position[passage.article_id]].update(readings)
+        self.article_readings = article_readings
         # Derived from the passages' terms, so it is built with each loaded build rather than stored.
         self.article_lexical = LexicalIndex.build(article_documents)
         self.locales = sorted({article.locale for article in build.articles.values()})
@@ -213,6 +220,9 @@ class QueryEvidence:
     lexical_best_passage: npt.NDArray[np.float64]
     lexical_whole_article: npt.NDArray[np.float64]
     weights: dict[str, float]  # idf of each query term among passages
+    # For a question typed in kana: its reading's bigrams and their idf (empty otherwise).
+    readings: list[str] = field(default_factory=list)
+    reading_weights: dict[str, float] = field(default_factory=dict)
 
 
 def gather_evidence(
@@ -230,6 +240,15 @@ def gather_evidence(
     lexical_passage = index.build.lexical.scores(terms)
     weights = index.build.lexical.idf(terms)
     whole_article = index.article_lexical.scores(terms) / _attainable(terms, index.article_lexical.idf(terms))
+    best_passage = index.dense.max_per_article(lexical_passage, fill=0.0) / _attainable(terms, weights)
+    readings: list[str] = index.analyzer.reading_terms(text) if typed_in_kana(text) else []
+    reading_weights = index.reading_lexical.idf(readings) if readings else {}
+    if readings:
+        # Kana typed for kanji (きゅうよめいさい) share no lemma with the article, but they read the same.
+        reading_scores = index.reading_lexical.scores(readings) / _attainable(readings, reading_weights)
+        by_reading = index.dense.max_per_article(reading_scores, fill=0.0)
+        best_passage = np.maximum(best_passage, by_reading)
+        whole_article = np.maximum(whole_article, by_reading)
     return QueryEvidence(
         terms=terms,
         marks=marks,
@@ -237,9 +256,11 @@ def gather_evidence(
         dense_passage=dense.passage,
         lexical_passage=lexical_passage,
         dense_article=dense.article,
-        lexical_best_passage=index.dense.max_per_article(lexical_passage, fill=0.0) / _attainable(terms, weights),
+        lexical_best_passage=best_passage.astype(np.float64),
         lexical_whole_article=whole_article.astype(np.float64),
         weights=weights,
+        readings=readings,
+        reading_weights=reading_weights,
     )
 
 
@@ -304,7 +325,10 @@ def rank_articles(
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
         features = {
             "dense": float(dense_article[scored_idx]),
-            "coverage": _coverage(evidence.terms, index.article_terms[scored_idx], evidence.weights),
+            "coverage": max(
+                _coverage(evidence.terms, index.article_terms[scored_idx], evidence.weights),
+                _coverage(evidence.readings, index.article_readings[scored_idx], evidence.reading_weights),
+            ),
             "lexical": float(lexical_norm[scored_idx]),
             "agreement": float(
                 dense_article[scored_idx] >= dense_floor

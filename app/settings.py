@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.display import DEFAULT_THRESHOLDS
 from indexer.embedding import DEFAULT_MODEL
 
 CommaList = Annotated[list[str], NoDecode]
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(default=2000, ge=10)
     min_query_chars: int = Field(default=2, ge=1)
     # Per-locale thresholds on the calibrated confidence; "default" covers the rest.
-    answer_threshold: dict[str, float] = {"default": 0.5}
+    answer_threshold: dict[str, float] = {"default": DEFAULT_THRESHOLDS[0]}
     intent_window_seconds: float = Field(
         default=10.0, gt=0, description="keystrokes closer than this on one edit chain are one search intent"
     )
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
     gap_report_max_stale_seconds: float = Field(
         default=300.0, ge=0, description="a gap report is recomputed at most this often; 0 = whenever data changed"
     )
-    low_confidence_threshold: dict[str, float] = {"default": 0.2}
+    low_confidence_threshold: dict[str, float] = {"default": DEFAULT_THRESHOLDS[1]}
 
     @field_validator("secret_keys", "publishable_keys", "allowed_origins", "locales", mode="before")
     @classmethod
@@ -154,8 +155,10 @@ class Settings(BaseSettings):
     def thresholds_for(self, locale: str | None) -> tuple[float, float]:
         """(answered, low_confidence) thresholds for a locale."""
         key = locale or "default"
-        answered = self.answer_threshold.get(key, self.answer_threshold.get("default", 0.5))
-        low = self.low_confidence_threshold.get(key, self.low_confidence_threshold.get("default", 0.2))
+        answered = self.answer_threshold.get(key, self.answer_threshold.get("default", DEFAULT_THRESHOLDS[0]))
+        low = self.low_confidence_threshold.get(
+            key, self.low_confidence_threshold.get("default", DEFAULT_THRESHOLDS[1])
+        )
         return answered, low
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.calibration import Calibration
 from app.db import retrying_lock_conflicts
+from app.display import ANSWERED, NO_ANSWER, shown_set
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import packed_vector
@@ -32,7 +33,6 @@ from indexer.embedding import Embedder
 
 CHANNELS = ("search", "form", "api")
 logger = logging.getLogger("deflect.suggest")
-ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
 # Results in a suggestion set unless the caller asks for another number, and the most it may ask for.
 DEFAULT_LIMIT, MAX_LIMIT = 5, 20
 # What later keystrokes of a search intent inherit from its earlier sets (a click, say).
@@ -82,15 +82,6 @@ class SuggestPolicy:
 
     def thresholds_for(self, locale: str | None) -> tuple[float, float]:
         return self.thresholds.get(locale or "default") or self.thresholds["default"]
-
-
-def label_for(confidence: float, thresholds: tuple[float, float]) -> str:
-    answered, low = thresholds
-    if confidence >= answered:
-        return ANSWERED
-    if confidence >= low:
-        return LOW_CONFIDENCE
-    return NO_ANSWER
 
 
 def check_query(text: str, *, policy: SuggestPolicy) -> str:
@@ -144,7 +135,7 @@ def suggest(
         raise IndexUnavailableError("no search index is loaded")
     thresholds = policy.thresholds_for(request.locale)
     hits: list[tuple[SearchHit, str]] = []
-    confidence = 0.0
+    label, confidence = NO_ANSWER, 0.0
     vector: bytes | None = None
     query_vector = None
     if len(text) >= policy.min_query_chars:
@@ -157,14 +148,13 @@ def suggest(
             filters=request.filters,
             limit=request.limit,
         )
-        confidence = outcome.confidence
         if outcome.query_vector is not None and not request.composing:
             query_vector = outcome.query_vector
             vector = packed_vector(query_vector)
-        floor = thresholds[0] if request.confident_only else thresholds[1]
-        # Results below the low-confidence line are noise: never shown, whatever the caller asked.
-        hits = [(hit, label_for(hit.confidence, thresholds)) for hit in outcome.hits if hit.confidence >= floor]
-    label = label_for(confidence, thresholds) if hits else NO_ANSWER
+        shown = shown_set(
+            outcome.hits, channel=request.channel, thresholds=thresholds, confident_only=request.confident_only
+        )
+        label, confidence, hits = shown.label, shown.confidence, shown.hits
     # In memory, no database read: a few hundred centroids at most (app/topics.py).
     gap_topic_id = (
         suggester.topics.assign(query_vector)

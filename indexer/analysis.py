@@ -22,6 +22,10 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})-(\d{2,6})(?![0-9])")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"^[\u3040-\u30ffー]+$")
+_KANA_RUN = re.compile(r"[\u3040-\u30ffー]{3,}")
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _ENGLISH_STOPWORDS = frozenset(
     "a an and are as at be by can could do does for from how i if in into is it its me my of on or "
     "our please should so that the their then there these this to was we were what when where which "
@@ -54,6 +58,19 @@ def japanese_share(text: str) -> float:
     """The share of a text's non-space characters that are kana or kanji."""
     characters = sum(not c.isspace() for c in text)
     return len(_CJK.findall(text)) / characters if characters else 0.0
+
+
+def katakana(text: str) -> str:
+    return text.translate(_HIRAGANA_TO_KATAKANA)
+
+
+def typed_in_kana(text: str) -> bool:
+    """Whether a question holds Japanese typed in kana and never converted to kanji (ぱすわーど わすれた, ｹｲﾔｸ).
+
+    Read chunk by chunk: a chunk with three kana in a row and no kanji was not converted.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return any(_KANA_RUN.search(chunk) and not _KANJI.search(chunk) for chunk in re.split(r"[\s、。,.!?！？]+", folded))
 
 
 class Analyzer:
@@ -124,6 +141,30 @@ class Analyzer:
             if term in _JAPANESE_STOPWORDS:
                 continue
             yield Token(term, offset + start, offset + position)
+
+    def reading_terms(self, text: str) -> list[str]:
+        """Bigrams of how the text's Japanese is read, in katakana: 給与明細 and きゅうよめいさい meet.
+
+        Long-vowel marks are dropped (サーバー, さーば), so spellings that differ only in them meet too.
+        Without MeCab there are no readings, and no terms.
+        """
+        if self._tagger is None:
+            return []
+        terms: list[str] = []
+        for _start, _end, chunk in _script_runs(unicodedata.normalize("NFKC", text).lower()):
+            if not has_japanese(chunk):
+                continue
+            reading = "".join(self._reading(word) for word in self._tagger(chunk)).replace("ー", "")
+            terms.extend(reading[i : i + 2] for i in range(len(reading) - 1))
+        return terms
+
+    @staticmethod
+    def _reading(word: Any) -> str:
+        surface = word.surface
+        if _KANA.match(surface):
+            return katakana(surface)  # as typed: MeCab's reading of a kana word may be of another word
+        kana = None if word.is_unk else word.feature.kana
+        return kana if kana and kana != "*" else ""
 
     @lru_cache(maxsize=65536)  # noqa: B019 - the analyser lives as long as the process
     def _stem(self, word: str) -> str:

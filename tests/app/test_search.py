@@ -166,3 +166,19 @@ def test_lexical_evidence_counts_words_spread_over_an_articles_phrasings(tmp_pat
     best_passage_only = Fusion("rrf", dense_weight=0.0, lexical_weight=1.0, whole_article=0.0)
     outcome = rank_articles(index, evidence, calibration=FALLBACK, fusion=best_passage_only)
     assert [hit.article.id for hit in outcome.hits] == ["partial", "spread"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("ぱすわーど わすれた", "reset-password"), ("ゆうきゅう きゅうか", "paid-leave")]
+)
+def test_search_finds_the_article_for_kana_typed_without_conversion(
+    search_index: SearchIndex, text: str, expected: str
+) -> None:
+    if search_index.analyzer._tagger is None:
+        pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
+    outcome = search_articles(
+        search_index, embedder=HashingEmbedder(), calibration=FALLBACK, text=text, locale="ja", fusion=LEXICAL_ONLY
+    )
+
+    assert outcome.hits[0].article.id == expected
+    assert outcome.hits[0].features["coverage"] > 0.5  # the reading carries the question's terms

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.analysis import Analyzer, normalize, pos_and_lemma
+from indexer.analysis import Analyzer, normalize, pos_and_lemma, typed_in_kana
 
 
 def test_normalize_folds_full_width_and_case() -> None:
@@ -69,3 +69,26 @@ def test_part_of_speech_and_lemma_read_from_raw_fields_match_fugashis_parse(anal
     words = list(tagger(text))
     assert any(len(word.feature_raw.split(",")) < 8 for word in words)  # the unknown word is among them
     assert [pos_and_lemma(word) for word in words] == [(word.feature.pos1, word.feature.lemma) for word in words]
+
+
+@pytest.mark.parametrize(
+    ("text", "typed_in_kana_"),
+    [
+        ("ぱすわーど わすれた", True),
+        ("ｹｲﾔｸ ｻｸｼﾞｮ", True),  # half-width katakana, NFKC-folded first
+        ("パスワードを忘れた", False),
+        ("有給の申請", False),
+        ("how do I reset my password", False),
+    ],
+)
+def test_typed_in_kana_tells_unconverted_japanese(text: str, typed_in_kana_: bool) -> None:
+    assert typed_in_kana(text) is typed_in_kana_
+
+
+def test_readings_of_kanji_and_of_kana_typed_for_them_meet(analyzer: Analyzer) -> None:
+    if analyzer._tagger is None:
+        pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
+    assert analyzer.reading_terms("給与明細") == analyzer.reading_terms("きゅうよめいさい")
+    # Long-vowel marks are dropped: サーバー and さーば read alike.
+    assert analyzer.reading_terms("サーバー") == analyzer.reading_terms("さーば")
+    assert analyzer.reading_terms("password reset") == []
