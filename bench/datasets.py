@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.articles import Article
@@ -11,6 +12,10 @@ from indexer.articles import Article
 # Intent sets: an "article" is an intent whose body lists its training utterances, one a line.
 # Those become the article's alternative questions, as a help center would list known phrasings.
 INTENT_SET_PREFIXES = ("clinc150", "banking77", "hint3_")
+
+
+# Leave-article-out variants ("<set>_lao") index all but this share of the articles.
+LEFT_OUT_SHARE, SEED = 0.25, 23
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,13 @@ def available(datasets_dir: Path) -> list[str]:
 
 
 def load_dataset(datasets_dir: Path, name: str) -> Dataset:
-    """A shared data set by name; "content" is this repository's sample help center with bench/content_queries.jsonl."""
-    if name == "content":
-        return load_content_dataset()
+    """A data set by name: a shared one, a development help center, or either with "_lao" (leave-article-out)."""
+    if name.endswith("_lao"):
+        return leave_articles_out(
+            load_dataset(datasets_dir, name.removesuffix("_lao")), share=LEFT_OUT_SHARE, seed=SEED
+        )
+    if name in helpcenter_names():
+        return load_helpcenter(name)
     directory = datasets_dir / name
     intent_set = name.startswith(INTENT_SET_PREFIXES)
     articles = []
@@ -82,11 +91,30 @@ def load_dataset(datasets_dir: Path, name: str) -> Dataset:
     return Dataset(name, articles, queries)
 
 
-def load_content_dataset() -> Dataset:
+REPO = Path(__file__).resolve().parents[1]
+# Development help centers written for this project (title and body only): parameters may be chosen on them.
+HELPCENTERS_DIR = REPO / "bench" / "helpcenters"
+
+
+def helpcenter_names() -> list[str]:
+    """The development help centers: `content` (the sample help center) and each folder of bench/helpcenters."""
+    found = sorted(p.name for p in HELPCENTERS_DIR.iterdir() if (p / "queries.jsonl").is_file())
+    return ["content", *found] if HELPCENTERS_DIR.is_dir() else ["content"]
+
+
+def helpcenter_paths(name: str) -> tuple[Path, Path]:
+    """A development help center's content folder and its labelled questions."""
+    if name == "content":
+        return REPO / "content", REPO / "bench" / "content_queries.jsonl"
+    return HELPCENTERS_DIR / name / "content", HELPCENTERS_DIR / name / "queries.jsonl"
+
+
+def load_helpcenter(name: str) -> Dataset:
+    """A development help center's public articles and its questions (all in the val split)."""
     from indexer.articles import load_articles
 
-    root = Path(__file__).resolve().parents[1]
-    articles = [a for a in load_articles(root / "content").articles if a.visibility == "public"]
+    content_dir, queries_path = helpcenter_paths(name)
+    articles = [a for a in load_articles(content_dir).articles if a.visibility == "public"]
     queries = [
         Query(
             id=row["id"],
@@ -94,11 +122,36 @@ def load_content_dataset() -> Dataset:
             locale=row["locale"],
             relevant=tuple(row["relevant"]),
             split=row.get("split", "val"),
+            gap_topic=row.get("gap_topic"),
             kind=row.get("kind"),
         )
-        for row in _jsonl(root / "bench" / "content_queries.jsonl")
+        for row in _jsonl(queries_path)
     ]
-    return Dataset("content", articles, queries)
+    return Dataset(name, articles, queries)
+
+
+def load_content_dataset() -> Dataset:
+    return load_helpcenter("content")
+
+
+def leave_articles_out(dataset: Dataset, *, share: float, seed: int) -> Dataset:
+    """The set without a random `share` of its articles (translations go with them), as "<name>_lao".
+
+    A question that only the removed articles answered becomes a same-domain unanswerable one, whose
+    nearest article is about the same product: the hardest kind a help center sees.
+    """
+    rng = random.Random(seed)
+    groups = sorted({a.group_id for a in dataset.articles})
+    removed_groups = set(rng.sample(groups, max(1, round(share * len(groups)))))
+    removed = {a.id for a in dataset.articles if a.group_id in removed_groups}
+    queries = []
+    for q in dataset.queries:
+        kept = tuple(r for r in q.relevant if r not in removed)
+        gap = q.gap_topic or (f"left-out:{q.relevant[0]}" if q.relevant and not kept else None)
+        queries.append(
+            replace(q, relevant=kept, grades={k: v for k, v in q.grades.items() if k in kept}, gap_topic=gap)
+        )
+    return Dataset(f"{dataset.name}_lao", [a for a in dataset.articles if a.id not in removed], queries)
 
 
 def load_inquiry_texts(datasets_dir: Path, name: str, *, split: str) -> list[str]:

@@ -20,6 +20,26 @@ def markdown_report(run: dict[str, Any]) -> str:
             )
     lines += [
         "",
+        "### As ranked and as served (test split, hybrid, default display policy and thresholds)",
+        "",
+        "| dataset | model | ranked R@5 | search shown top 5 | ranked nDCG@10 | search nDCG@10 | form shown top 3 "
+        "| form no_answer (answerable) | form AUROC | form no_answer (unanswerable) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in run["results"]:
+        ranked = r["modes"]["hybrid"]
+        served = ranked.get("as_served")
+        if not served:
+            continue
+        gap = (r["gap"] or {}).get("as_served", {})
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {ranked['R@5']:.3f} | {served['search_shown_top5']:.3f} "
+            f"| {ranked['nDCG@10']:.3f} | {served['search_nDCG@10']:.3f} | {served['form_shown_top3']:.3f} "
+            f"| {served['form_no_answer']:.3f} | {_figure(gap.get('form_auroc'))} "
+            f"| {_figure(gap.get('form_no_answer_unanswerable'))} |"
+        )
+    lines += [
+        "",
         "### Gap detection (test split; hybrid confidence)",
         "",
         "| dataset | model | answerable / unanswerable | AUROC | threshold (val) | in-scope acc | OOS recall | "
@@ -72,3 +92,7 @@ def markdown_report(run: dict[str, Any]) -> str:
         + (f" Search is timed with {run['timed_search_limit']} results a query." if "timed_search_limit" in run else "")
     )
     return "\n".join(lines) + "\n"
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

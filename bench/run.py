@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.calibration import Calibration
+from app.display import DEFAULT_THRESHOLDS, NO_ANSWER, shown_set
 from app.search import (
     DEFAULT_FUSION,
     DENSE_ONLY,
@@ -44,7 +45,7 @@ MODES: dict[str, Fusion] = {
     "dense": DENSE_ONLY,
     "lexical": LEXICAL_ONLY,
 }
-PRODUCT_LOW_CONFIDENCE = 0.2
+PRODUCT_LOW_CONFIDENCE = DEFAULT_THRESHOLDS[1]
 # Test queries per set timed one by one, as the API answers them, once every set is ranked. Ranking encodes
 # all queries in batches, which ranks them the same in a fraction of the time. With 300, the p95 rests on
 # the slowest 15.
@@ -59,6 +60,10 @@ class QueryOutcome:
     ranked: dict[str, list[str]] = field(default_factory=dict)  # mode -> top 10 article ids
     confidence: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
+    # As served with the default display policy and thresholds: channel -> the article ids shown.
+    shown: dict[str, list[str]] = field(default_factory=dict)
+    form_label: str = NO_ANSWER
+    form_confidence: float = 0.0
 
 
 class SharedPassageVectors:
@@ -260,6 +265,13 @@ def _rank(
         if mode == "hybrid":
             outcome.confidence = result.confidence
             outcome.features = dict(result.hits[0].features) if result.hits else {}
+            search = shown_set(result.hits, channel="search", thresholds=DEFAULT_THRESHOLDS)
+            form = shown_set(result.hits[:DEFAULT_LIMIT], channel="form", thresholds=DEFAULT_THRESHOLDS)
+            outcome.shown = {
+                channel: [hit.article.id for hit, _ in shown.hits]
+                for channel, shown in (("search", search), ("form", form))
+            }
+            outcome.form_label, outcome.form_confidence = form.label, form.confidence
     return outcome
 
 
@@ -277,10 +289,27 @@ def _quality(outcomes: list[QueryOutcome], mode: str) -> dict[str, Any]:
     return figures
 
 
-def _metrics(outcomes: list[QueryOutcome], mode: str) -> dict[str, float]:
-    return retrieval_metrics(
+def _metrics(outcomes: list[QueryOutcome], mode: str) -> dict[str, Any]:
+    figures: dict[str, Any] = retrieval_metrics(
         [o.ranked[mode] for o in outcomes], [o.query.relevant for o in outcomes], [o.query.grades for o in outcomes]
     )
+    if mode == "hybrid":
+        figures["as_served"] = served_metrics(outcomes)
+    return figures
+
+
+def served_metrics(outcomes: list[QueryOutcome]) -> dict[str, float]:
+    """What answerable questions are shown: the search box's nDCG@10 and top 5, the form's top 3 and refusals."""
+    search = retrieval_metrics(
+        [o.shown["search"] for o in outcomes], [o.query.relevant for o in outcomes], [o.query.grades for o in outcomes]
+    )
+    n = max(1, len(outcomes))
+    return {
+        "search_nDCG@10": search["nDCG@10"],
+        "search_shown_top5": search["R@5"],
+        "form_shown_top3": round(sum(bool(set(o.shown["form"][:3]) & set(o.query.relevant)) for o in outcomes) / n, 4),
+        "form_no_answer": round(sum(o.form_label == NO_ANSWER for o in outcomes) / n, 4),
+    }
 
 
 def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
@@ -306,6 +335,17 @@ def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
             4,
         )
     figures["at_product_threshold"] = _decisions(test, PRODUCT_LOW_CONFIDENCE)
+    unanswerable = [o for o in test if not o.query.relevant]
+    figures["as_served"] = {
+        "form_auroc": round(
+            auroc([o.form_confidence for o in test if o.query.relevant], [o.form_confidence for o in unanswerable]),
+            4,
+        ),
+        "form_no_answer_unanswerable": round(
+            sum(o.form_label == NO_ANSWER for o in unanswerable) / len(unanswerable), 4
+        ),
+        "search_empty_unanswerable": round(sum(not o.shown["search"] for o in unanswerable) / len(unanswerable), 4),
+    }
     val = [o for o in outcomes if o.query.split == "val"]
     if any(not o.query.relevant for o in val):
         threshold = best_threshold(
@@ -383,11 +423,15 @@ def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarr
     return features, labels
 
 
-def fit_confidence_model(features: np.ndarray, labels: np.ndarray) -> Any:  # type: ignore[type-arg]
+def fit_confidence_model(
+    features: np.ndarray,  # type: ignore[type-arg]
+    labels: np.ndarray,  # type: ignore[type-arg]
+    sample_weight: np.ndarray | None = None,  # type: ignore[type-arg]
+) -> Any:
     """The logistic model behind app/calibration.json: P(the top article is right) from its features."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
+    return LogisticRegression(C=1.0, max_iter=1000).fit(features, labels, sample_weight=sample_weight)
 
 
 def write_result(kind: str, data: dict[str, Any]) -> Path:
