@@ -2,7 +2,7 @@
 
 A raw cosine means different things for different models and languages, so confidence is
 P(the article answers the question) from several signals, fitted on benchmark validation
-splits by `python -m bench --calibrate` and shipped in calibration.json.
+questions of the development help centers by `python -m bench.calibrate` and shipped in calibration.json.
 """
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-# "dense_mean" is the question's mean dense score over all the help center's articles. A long or generic
-# question, or one in the help center's own vocabulary, sits close to every article and earns a high top
-# score without an answer; weighed against it, the top score says more. Chosen on val with `python -m
-# bench.signals` (fitted on three val sets, scored on the fourth, in turn): of seven candidate signals (the
-# runner-up's, fifth and tenth articles' scores, spreads, best BM25 share), the only one that raised the mean
-# held-out AUROC of answerable against unanswerable questions by more than 0.002 (0.913 -> 0.919).
-FEATURES = ("dense", "coverage", "lexical", "agreement", "margin", "dense_mean")
+# dense_mean and spread place the top score among the question's scores over all articles; query_chars lets
+# long contact-form mails, which sit closer to everything, need more; cross_language says the article is in the
+# other language, where no term can be shared. Why: docs/decisions/0022-help-center-confidence.md
+FEATURES = (
+    "dense",
+    "coverage",
+    "lexical",
+    "agreement",
+    "margin",
+    "dense_mean",
+    "spread",
+    "query_chars",
+    "cross_language",
+)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from app.search import SearchHit
 ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
 SEARCH_CHANNELS = ("search",)  # the others (form, api) judge before they show
 # (answered, low_confidence) confidence thresholds where the settings name none for a locale.
-DEFAULT_THRESHOLDS = (0.5, 0.2)
+DEFAULT_THRESHOLDS = (0.5, 0.25)
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,13 @@ class Relatedness:
     """When an article counts as related to a question, so that the search box may show it.
 
     Related: the article holds most of the question's weight in terms (coverage), or its confidence clears a
-    low floor. Chosen on the development help centers (docs/decisions/0020-channel-display.md).
+    low floor. The search box shows its whole ranking when any article is related: a cross-lingual or
+    misspelt question's right article often ranks below a related one with more evidence.
+    Why these floors: docs/decisions/0023-channel-display.md.
     """
 
-    min_coverage: float = 0.5
-    min_confidence: float = 0.05
+    min_coverage: float = 0.3
+    min_confidence: float = 0.08
 
     def related(self, hit: SearchHit) -> bool:
         return hit.features.get("coverage", 0.0) >= self.min_coverage or hit.confidence >= self.min_confidence
@@ -65,10 +67,9 @@ def shown_set(
 ) -> ShownSet:
     """The hits a channel shows, best first, each labelled, and the set's own label and confidence."""
     ranked = _monotone(hits)
-    related = [hit for hit in ranked if relatedness.related(hit)]
-    if not related:
+    if not any(relatedness.related(hit) for hit in ranked):
         return ShownSet(NO_ANSWER, ranked[0].confidence if ranked else 0.0, [])
-    confidence = related[0].confidence
+    related, confidence = ranked, ranked[0].confidence
     if confident_only:
         related = [hit for hit in related if hit.confidence >= thresholds[0]]
     elif channel not in SEARCH_CHANNELS and confidence < thresholds[1]:

@@ -6,6 +6,7 @@ Errors: `SearchError` is the base; `QueryRejectedError` is a question that canno
 from __future__ import annotations
 
 import html
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ import numpy.typing as npt
 
 from app.calibration import Calibration
 from app.dense import DenseScorer
+from app.inquiry import core_question
 from app.topic_space import TopicSpace
-from indexer.analysis import Analyzer, Token, typed_in_kana
+from indexer.analysis import Analyzer, Token, kana_only, typed_in_kana
 from indexer.articles import Article
 from indexer.embedding import Embedder, bilingual_passages, is_japanese_text, multilingual_dims
 from indexer.lexical import LexicalIndex
@@ -29,6 +31,8 @@ RRF_K = 60
 SNIPPET_CHARS = 160
 # Dense and lexical agree on an article when both put it among their first this many (a confidence feature).
 AGREEMENT_TOP = 5
+# A question's spread (a confidence feature) is its best article's dense score less its this-many-th best.
+SPREAD_RANK = 5
 FUSION_CANDIDATES = 64
 
 
@@ -67,6 +71,13 @@ class Fusion:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     whole_article: float = 0.5
+    # An article in the other language than the question's can share no term with it: in convex fusion its
+    # lexical evidence counts as at least this share of its dense score.
+    # Why: docs/decisions/0024-cross-language-fusion.md
+    cross_language_lexical: float = 0.35
+    # A question all in kana reads poorly to the embedding models; its reading's terms count for more.
+    # Why: docs/decisions/0025-kana-readings.md
+    kana_alpha: float = 0.5
 
     def lexical(self, evidence: QueryEvidence) -> npt.NDArray[np.float64]:
         """Each article's BM25 as a share of what the query can attain (may exceed 1)."""
@@ -180,6 +191,9 @@ class SearchIndex:
             self.group_members.setdefault(build.articles[article_id].group_id, []).append(i)
         self.article_group = [build.articles[article_id].group_id for article_id in self.article_ids]
         self.article_locale = [build.articles[article_id].locale for article_id in self.article_ids]
+        self.article_japanese = np.array(
+            [is_japanese_text(build.articles[article_id].title) for article_id in self.article_ids], dtype=bool
+        )
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
 
     @property
@@ -220,6 +234,9 @@ class QueryEvidence:
     lexical_best_passage: npt.NDArray[np.float64]
     lexical_whole_article: npt.NDArray[np.float64]
     weights: dict[str, float]  # idf of each query term among passages
+    chars: int = 0  # the question's length in characters
+    japanese: bool = False  # whether the question is written in Japanese
+    kana_only: bool = False  # whether its Japanese is all kana, never converted to kanji
     # For a question typed in kana: its reading's bigrams and their idf (empty otherwise).
     readings: list[str] = field(default_factory=list)
     reading_weights: dict[str, float] = field(default_factory=dict)
@@ -229,6 +246,7 @@ def gather_evidence(
     index: SearchIndex, *, embedder: Embedder, text: str, query_vector: npt.NDArray[np.float32] | None = None
 ) -> QueryEvidence:
     """Dense and lexical scores of every passage and article for a question (embedded here unless given)."""
+    text = core_question(text)
     query_tokens = index.analyzer.tokens(text)
     terms = [token.term for token in query_tokens]
     marks = _highlight_forms(unicodedata.normalize("NFKC", text).lower(), query_tokens)
@@ -259,9 +277,17 @@ def gather_evidence(
         lexical_best_passage=best_passage.astype(np.float64),
         lexical_whole_article=whole_article.astype(np.float64),
         weights=weights,
+        chars=len(text),
+        japanese=is_japanese_text(text),
+        kana_only=bool(readings) and kana_only(text),
         readings=readings,
         reading_weights=reading_weights,
     )
+
+
+def question_vectors(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Questions embedded as a search embeds them (a mail without its courtesies), in one batch."""
+    return embedder.embed_queries([core_question(text) for text in texts])
 
 
 def _attainable(terms: Sequence[str], weights: dict[str, float]) -> float:
@@ -306,7 +332,13 @@ def rank_articles(
     allowed = index.allowed(filters or SearchFilters())
     lexical_scored = np.where(lexical_article > 0, lexical_article, -np.inf)
     if fusion.kind == "convex":
-        fused = fusion.alpha * np.maximum(dense_article, 0.0) + (1 - fusion.alpha) * lexical_norm
+        dense_positive = np.maximum(dense_article, 0.0)
+        other_language = index.article_japanese != evidence.japanese
+        lexical_fused = np.where(
+            other_language, np.maximum(lexical_norm, fusion.cross_language_lexical * dense_positive), lexical_norm
+        )
+        alpha = fusion.kana_alpha if evidence.kana_only else fusion.alpha
+        fused = alpha * dense_positive + (1 - alpha) * lexical_fused
     else:
         dense_rank, lexical_rank = _ranks(dense_article, allowed), _ranks(lexical_scored, allowed)
         fused = np.zeros(len(index.article_ids), dtype=np.float64)
@@ -319,8 +351,11 @@ def rank_articles(
     hits: list[SearchHit] = []
     best_other_dense = [float(dense_article[g[0]]) for g in groups[:2]]
     dense_floor = _kth_best(dense_article, allowed, AGREEMENT_TOP)
-    # Over every article, whatever the filters: how close the question sits to the help center as a whole.
+    # Over every article, whatever the filters: how close the question sits to the help center as a whole, and
+    # how far its best article stands out from its fifth.
     dense_mean = float(dense_article.mean())
+    spread = _spread(dense_article)
+    query_chars = math.log1p(evidence.chars)
     lexical_floor = _kth_best(lexical_scored, allowed, AGREEMENT_TOP)
     for rank, (article_idx, group_score, fallback, scored_idx) in enumerate(groups[:limit]):
         features = {
@@ -338,6 +373,9 @@ def rank_articles(
             "margin": float(dense_article[scored_idx])
             - (best_other_dense[1] if rank == 0 and len(best_other_dense) > 1 else best_other_dense[0]),
             "dense_mean": dense_mean,
+            "spread": spread,
+            "query_chars": query_chars,
+            "cross_language": float(index.article_japanese[scored_idx] != evidence.japanese),
         }
         article = index.build.articles[index.article_ids[article_idx]]
         snippet, highlights = _snippet(
@@ -350,6 +388,12 @@ def rank_articles(
         )
     confidence = hits[0].confidence if hits else 0.0
     return SearchOutcome(hits, confidence, evidence.terms, evidence.vector)
+
+
+def _spread(dense_article: npt.NDArray[np.float64]) -> float:
+    """The best article's dense score less the SPREAD_RANK-th best's (or the last's, in a smaller help center)."""
+    k = min(SPREAD_RANK, len(dense_article))
+    return float(dense_article.max() - np.partition(dense_article, len(dense_article) - k)[len(dense_article) - k])
 
 
 def _kth_best(scores: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_], k: int) -> float:

@@ -54,7 +54,7 @@ def load_dataset(datasets_dir: Path, name: str) -> Dataset:
         return leave_articles_out(
             load_dataset(datasets_dir, name.removesuffix("_lao")), share=LEFT_OUT_SHARE, seed=SEED
         )
-    if name in helpcenter_names():
+    if name in helpcenter_names() or name in holdout_names():
         return load_helpcenter(name)
     directory = datasets_dir / name
     intent_set = name.startswith(INTENT_SET_PREFIXES)
@@ -94,6 +94,8 @@ def load_dataset(datasets_dir: Path, name: str) -> Dataset:
 REPO = Path(__file__).resolve().parents[1]
 # Development help centers written for this project (title and body only): parameters may be chosen on them.
 HELPCENTERS_DIR = REPO / "bench" / "helpcenters"
+# Held-out help centers built the same way: only ever measured, never chosen on (python -m bench.helpcenter).
+HOLDOUT_DIR = REPO / "bench" / "holdout"
 
 
 def helpcenter_names() -> list[str]:
@@ -102,15 +104,23 @@ def helpcenter_names() -> list[str]:
     return ["content", *found] if HELPCENTERS_DIR.is_dir() else ["content"]
 
 
+def holdout_names() -> list[str]:
+    """The held-out help centers, each a folder of bench/holdout."""
+    return (
+        sorted(p.name for p in HOLDOUT_DIR.iterdir() if (p / "queries.jsonl").is_file()) if HOLDOUT_DIR.is_dir() else []
+    )
+
+
 def helpcenter_paths(name: str) -> tuple[Path, Path]:
-    """A development help center's content folder and its labelled questions."""
+    """A development or held-out help center's content folder and its labelled questions."""
     if name == "content":
         return REPO / "content", REPO / "bench" / "content_queries.jsonl"
-    return HELPCENTERS_DIR / name / "content", HELPCENTERS_DIR / name / "queries.jsonl"
+    folder = HOLDOUT_DIR / name if name in holdout_names() else HELPCENTERS_DIR / name
+    return folder / "content", folder / "queries.jsonl"
 
 
 def load_helpcenter(name: str) -> Dataset:
-    """A development help center's public articles and its questions (all in the val split)."""
+    """A help center's public articles and its labelled questions."""
     from indexer.articles import load_articles
 
     content_dir, queries_path = helpcenter_paths(name)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from app.calibration import calibration_for, load_calibrations
 from app.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
-from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, rank_articles, search_articles
+from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, question_vectors, rank_articles, search_articles
 from bench.datasets import Query, default_datasets_dir, load_dataset
 from bench.metrics import percentile, retrieval_metrics
 from bench.run import SharedPassageVectors, build_and_load, latency_sample, run_info, write_result
@@ -129,7 +129,7 @@ def main() -> None:
                 scorers[f"{dims} dims, {refined} rescored"] = scorer_with(
                     index.dense, two_stage_min_bytes=0, coarse_dims=dims, refined_passages=refined
                 )
-        vectors = embedder.embed_queries([q.text for q in queries])
+        vectors = question_vectors(embedder, [q.text for q in queries])
         figures = compare(index, scorers, queries, vectors, embedder=embedder)
         p50 = time_scorers(index, scorers, latency_sample(dataset.queries), embedder=embedder)
         results["sets"][name] = {

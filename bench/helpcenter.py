@@ -1,12 +1,13 @@
 """python -m bench.helpcenter: what customers are shown on a help center, through the HTTP API, beside what is ranked.
 
-Each development help center (bench/helpcenters/*, and `content` with bench/content_queries.jsonl) is indexed
+Each development help center (bench/helpcenters/*, and `content` with bench/content_queries.jsonl) and each
+held-out one (bench/holdout/*: never chosen on, only measured) is indexed
 with the model, served by a real uvicorn with default settings, and every question is asked as a customer
 asks it: in the search box (GET, channel search) and on the inquiry form (POST, channel form). Off-topic
 questions (bench/helpcenters/off_topic.jsonl) are asked of every help center too: the search box should show
 nothing for them. "As ranked" is the same index searched in process with nothing hidden.
 
-python -m bench.helpcenter                       every development help center, the default model
+python -m bench.helpcenter                       every development and held-out help center, the default model
 python -m bench.helpcenter signdesk content_lao  some of them (a "_lao" name leaves a quarter of the articles out)
 """
 
@@ -25,7 +26,15 @@ from tqdm import tqdm
 
 from app.calibration import calibration_for, load_calibrations
 from app.search import SearchIndex, search_articles
-from bench.datasets import HELPCENTERS_DIR, Dataset, Query, default_datasets_dir, helpcenter_names, load_dataset
+from bench.datasets import (
+    HELPCENTERS_DIR,
+    Dataset,
+    Query,
+    default_datasets_dir,
+    helpcenter_names,
+    holdout_names,
+    load_dataset,
+)
 from bench.metrics import auroc, retrieval_metrics
 from bench.run import run_info, write_result
 from bench.server import served
@@ -221,7 +230,7 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="development help centers (default: all)")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
-    names = args.names or helpcenter_names()
+    names = args.names or [*helpcenter_names(), *holdout_names()]
     started = time.perf_counter()
     embedder, analyzer = load_embedder(args.model), Analyzer()
     results = []

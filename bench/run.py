@@ -26,6 +26,7 @@ from app.search import (
     Fusion,
     SearchIndex,
     gather_evidence,
+    question_vectors,
     rank_articles,
     search_articles,
 )
@@ -163,7 +164,7 @@ def index_and_rank(
     queries = select_queries(dataset, quick)
     for start in range(0, len(queries), QUERY_BATCH):
         batch = queries[start : start + QUERY_BATCH]
-        vectors = embedder.embed_queries([q.text for q in batch])
+        vectors = question_vectors(embedder, [q.text for q in batch])
         outcomes += [
             _rank(index, embedder, calibration, query, vector) for query, vector in zip(batch, vectors, strict=True)
         ]
@@ -427,11 +428,12 @@ def fit_confidence_model(
     features: np.ndarray,  # type: ignore[type-arg]
     labels: np.ndarray,  # type: ignore[type-arg]
     sample_weight: np.ndarray | None = None,  # type: ignore[type-arg]
+    regularisation: float = 1.0,
 ) -> Any:
     """The logistic model behind app/calibration.json: P(the top article is right) from its features."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=1.0, max_iter=1000).fit(features, labels, sample_weight=sample_weight)
+    return LogisticRegression(C=regularisation, max_iter=2000).fit(features, labels, sample_weight=sample_weight)
 
 
 def write_result(kind: str, data: dict[str, Any]) -> Path:

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from app.calibration import FEATURES, calibration_for, load_calibrations
-from app.search import DEFAULT_FUSION, gather_evidence, rank_articles
+from app.search import DEFAULT_FUSION, gather_evidence, question_vectors, rank_articles
 from bench.datasets import Dataset, default_datasets_dir, load_dataset
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
@@ -62,7 +62,7 @@ def collect(dataset: Dataset, split: str, *, model: str, work_dir: Path, analyze
     index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
     calibration = calibration_for(embedder.name, load_calibrations())
     queries = dataset.split(split)
-    vectors = embedder.embed_queries([q.text for q in queries])
+    vectors = question_vectors(embedder, [q.text for q in queries])
     rows, top_right = [], []
     for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=dataset.name, leave=False):
         evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)

@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from app.display import DEFAULT_THRESHOLDS
 from app.privacy import Redactor
 from app.settings import Settings
 
@@ -47,7 +48,7 @@ def test_locales_and_threshold_keys_are_lower_case(monkeypatch: pytest.MonkeyPat
     settings = Settings()
 
     assert settings.locales == ["ja", "en"]
-    assert settings.thresholds_for("ja") == (0.6, 0.2)
+    assert settings.thresholds_for("ja") == (0.6, DEFAULT_THRESHOLDS[1])
 
 
 def test_an_origin_copied_with_its_trailing_slash_is_the_bare_origin(monkeypatch: pytest.MonkeyPatch) -> None:

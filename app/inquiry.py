@@ -1,0 +1,70 @@
+"""What a customer's message asks, without the greeting, self-introduction, closing and signature around it.
+
+A contact-form mail wraps one question in courtesies (いつもお世話になっております。株式会社〇〇の佐藤です。…
+よろしくお願いいたします。 / Hi team, … Thanks, Kate). Those words are shared by every mail, so they pull a
+mail's vector toward every other mail and away from the article it needs. Short questions pass unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Shorter text is a search-box question, not a mail: nothing to strip.
+MAIL_CHARS = 80
+
+# Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
+_SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")
+_JA_COURTESY = re.compile(
+    r"^\s*("
+    r"(いつも|平素より?)?(大変)?お世話に(なって)?(おります|なります)"
+    r"|(はじめまして|初めまして|お疲れ様です|突然のご連絡失礼いたします)"
+    r"|.{0,30}(ご担当者?様?|御中|様)\s*$"
+    r"|.*(よろしく|宜しく)お願い(いたし|致し|申し上げ|し)?ます"
+    r"|(お手数|恐れ入りますが|以上|何卒)"
+    r")"
+)
+# A self-introduction: an organisation, then a surname before です / と申します (株式会社ミナトシステムの佐藤です).
+_JA_SELF = re.compile(
+    r"(株式会社|有限会社|合同会社|商事|店|舎|堂|部|課|担当|工房|事務所|」).{0,20}?[\u4e00-\u9fff]{1,4}\s*(です|と申します)[。.]?\s*$"
+)
+_EN_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.,!\n]{0,30}[,.!]?\s*", re.I)
+_EN_SELF = re.compile(
+    r"^\s*(?i:i'm|i am|this is|my name is)\s+[A-Z][\w'-]*(\s+[A-Z][\w'-]*)?(\s+(from|at|of)\s+[^.]{1,60})?[.!]?\s*$"
+)
+_EN_CLOSING = re.compile(
+    r"\b(thanks( (so much|a lot|in advance))?|thank you( (so much|in advance))?|many thanks|best regards|"
+    r"kind regards|regards|best|cheers|sincerely)\s*[,!.]?\s*(\n|$|[A-Z])",
+    re.I,
+)
+_SENTENCE_ENDS = ("。", ".", "?", "？", "!", "！")
+_CONTACT = re.compile(r"@|\d{2,4}-\d{2,4}-\d{3,4}|\+\d")
+
+
+def core_question(text: str) -> str:
+    """The message less its greeting, self-introduction, closing and signature; short text as it is."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if len(folded) < MAIL_CHARS:
+        return text
+    folded = _cut_english_closing(_EN_GREETING.sub("", folded, count=1))
+    kept = [s.strip() for s in _SENTENCES.findall(folded) if s.strip() and not _is_courtesy(s.strip())]
+    while kept and len(kept[-1]) <= 12 and not kept[-1].endswith(_SENTENCE_ENDS):
+        kept.pop()  # a name left alone on the last line
+    core = " ".join(kept)
+    return core if len(core) >= len(folded) // 4 else text
+
+
+def _is_courtesy(sentence: str) -> bool:
+    if _JA_COURTESY.match(sentence) or _JA_SELF.search(sentence) or _EN_SELF.match(sentence):
+        return True
+    # A short line with a phone number or an address in it is a signature.
+    return len(sentence) <= 60 and _CONTACT.search(sentence) is not None and not sentence.rstrip().endswith(("?", "？"))
+
+
+def _cut_english_closing(text: str) -> str:
+    """Everything from a closing ("Thanks, Kate") in the last part of the message on is signature."""
+    tail_start = len(text) * 2 // 3
+    for match in _EN_CLOSING.finditer(text):
+        if match.start() >= tail_start:
+            return text[: match.start()]
+    return text
