@@ -73,6 +73,11 @@ def typed_in_kana(text: str) -> bool:
     return any(_KANA_RUN.search(chunk) and not _KANJI.search(chunk) for chunk in re.split(r"[\s、。,.!?！？]+", folded))
 
 
+def kana_only(text: str) -> bool:
+    """Whether a question's Japanese is all kana, as typed on a phone without conversion (no kanji at all)."""
+    return typed_in_kana(text) and not _KANJI.search(text)
+
+
 class Analyzer:
     """Turns text into index terms. Thread-safe for reads: MeCab taggers are not, so each call makes none."""
 
