@@ -1,4 +1,4 @@
-"""Deflection, computed in SQL that runs unchanged on SQLite and PostgreSQL (definitions: PRODUCT.md).
+"""Deflection, computed in SQL that runs unchanged on SQLite and PostgreSQL (definitions: docs/deflection.md).
 
 Reports read the per-set rollup that app/rollup.py keeps as events arrive (a documented incremental
 aggregate), so they scan suggestion sets only, however many events there are.
@@ -116,7 +116,7 @@ WITH judged AS MATERIALIZED (
 # Reports count sets in two steps. First, per group, how many sets had each `facts`: one small integer,
 # the outcome's index in OUTCOMES in the low three bits plus one bit per flag below. Then those few
 # thousand counts are folded into the figures. Per set (or per shown article) that is one CASE and one
-# COUNT instead of fourteen sums: a third less time by article on SQLite (README, "Deflection at volume").
+# COUNT instead of fourteen sums: a third less time by article on SQLite (docs/decisions/0014-per-article-rollup.md).
 _FLAGS = {
     "shown": (8, "s.result_count > 0"),
     "low_confidence": (16, "s.label = 'low_confidence'"),
@@ -168,7 +168,8 @@ _GROUP_KEYS = {"day": "j.created_day", "channel": "j.channel"}
 # clicked or found helpful; a set deflected without a click or helpful vote (`solved` alone) goes to every
 # article shown but one voted not helpful. The set's own bits say whether there was a click or vote: checking
 # its shown articles instead, for the rare click on an article only an earlier keystroke showed, cost the
-# report by article 1.8x or more on SQLite or PostgreSQL, whichever way it was written (README).
+# report by article 1.8x or more on SQLite or PostgreSQL, whichever way it was written
+# (docs/decisions/0014-per-article-rollup.md).
 _SET_ENGAGED = f"({_has('clicked')} OR {_has('helpful')})"
 _ARTICLE_OUTCOME = f"""CASE WHEN {_is("explicit", "implicit")} AND NOT (a.clicked OR a.helpful)
       AND ({_SET_ENGAGED} OR a.not_helpful) THEN {OUTCOMES.index("none")} ELSE facts % 8 END"""

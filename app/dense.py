@@ -14,18 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-# An article's question passages (title and alternative phrasings) pool by a soft maximum, so several
-# close phrasings add up like kNN votes while one stray phrasing cannot carry an article alone. Its
-# temperature is this share of the spread (std) of the query's cosines, since models spread cosines
-# differently (USE ~0.1, e5 ~0.02). Chosen on clinc150 and banking77_oos val, where it beat max and top-k means.
+# Question passages (title, alternative phrasings) pool by a soft maximum: close phrasings add up like kNN
+# votes, one stray phrasing cannot carry an article. Its temperature is this share of the spread of the query's
+# cosines, since models spread cosines differently. Why: docs/decisions/0006-question-soft-maximum.md
 QUESTION_POOL_SPREAD = 0.5
-# Two stages pay once the vectors outgrow this machine's 32 MB L3 cache (`python -m bench.dense`, search p50
-# with the pair): nothing saved at 26 MB (banking77_gap), 0.4 ms at 35 and 39 MB, 0.7-1.1 ms at 52 MB (clinc150).
+# Two stages pay once the vectors outgrow the CPU cache. Why: docs/decisions/0007-two-stage-dense-scoring.md
 TWO_STAGE_MIN_BYTES = 32 * 2**20
-# Chosen on clinc150 val (`python -m bench.dense`): 192 of the pair's 896 directions hold 84% of the passages'
-# energy; with the best 512 passages rescored exactly, the first article changed for 2 questions in 3,100, the
-# first five (as a set) for 2%, R@1 and MRR@10 by one question, and the confidence moved under 0.0013 for 99%.
-# Rescoring 1,024 agreed a little more and gave back a third of the time saved.
+# Chosen on clinc150 val with `python -m bench.dense`. Why: docs/decisions/0007-two-stage-dense-scoring.md
 COARSE_DIMS = 192
 REFINED_PASSAGES = 512
 
@@ -73,9 +68,8 @@ class DenseScorer:
         """Every passage's and article's dense score for a unit query vector."""
         vector = vector.astype(np.float32, copy=False)
         if self.coarse is None:
-            # Vectors are L2-normalised, so inner product is cosine similarity. BLAS's matrix-vector product is
-            # 2-3x einsum's speed; the service runs BLAS on one thread (app/main.py): more threads cost several
-            # times what they save on 2 busy cores.
+            # Vectors are L2-normalised, so inner product is cosine similarity; BLAS beats einsum here, on one
+            # thread. Why: docs/decisions/0021-one-blas-thread.md
             passage: npt.NDArray[np.float32] = self.vectors @ vector
             return DenseScores(passage, self._pool(passage, spread=_std(passage)))
         passage, spread = self.coarse.scores(vector)

@@ -30,7 +30,7 @@ from app.topics import LiveTopics
 
 ACTIONS = ("impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned")
 ARTICLE_ACTIONS = ("click", "helpful", "not_helpful")
-# Actions that make an answered set a failing inquiry after it was recorded (gap signals, PRODUCT.md).
+# Actions that make an answered set a failing inquiry after it was recorded (gap signals, docs/deflection.md).
 FAILURE_ACTIONS = ("ticket_submitted", "not_helpful")
 # Client clocks drift: a timestamp ahead of the server by more than this is taken as "now".
 MAX_CLOCK_SKEW_SECONDS = 300

@@ -1,7 +1,7 @@
 """The deflection rollup: per suggestion set, what followed it within the attribution window W.
 
 Kept up to date as events are stored (`apply_event`), so reports scan suggestion sets only. The
-rules mirror PRODUCT.md, for each set s of client c and its search intent:
+rules mirror docs/deflection.md, for each set s of client c and its search intent:
 - an action on any set of the intent within W after s counts for s (clicked, explicit, helpful, ...);
 - a ticket from c within W after s marks s ticketed (not deflected);
 - a ticket from c later than W but within R after s, on a set showing the same first article, marks s recontacted.

@@ -1,4 +1,4 @@
-"""API request and response shapes (v1 contract in PRODUCT.md)."""
+"""API request and response shapes (the v1 contract: docs/api.md)."""
 
 from __future__ import annotations
 

@@ -6,22 +6,16 @@ Subtracting the mean of the articles' questions (titles and alternative phrasing
 all share ("all-but-the-top", Mu & Viswanath 2018); what is left is what tells topics apart. The mean
 comes from the content, never from inquiries, so a topic no article covers is not centred away.
 
-The mean is taken only where articles list alternative phrasings, which are worded as inquiries are:
-the mean of titles alone (headlines, a different style) moved the cosine scale in ways no threshold chosen
-on val carried over to: it helped localgovfaq_gap, hurt stackfaq_gap, and merged unrelated topics on
-content/. Those help centers keep plain cosine.
-
-Chosen on val (python -m bench.gaps --tune): banking77_oos gap-topic ARI went from 0.51 to 0.55; the
-README has the test figures. Shrinking the directions along which an article's phrasings differ as well
-(within-class covariance normalisation) helped banking77_oos as much as it hurt clinc150_gap: left out.
-Cosines spread wider once centred, so each space has its own topic threshold.
+The mean is taken only where articles list alternative phrasings, which are worded as inquiries are;
+help centers of titles alone keep plain cosine. Cosines spread wider once centred, so each space has its
+own topic threshold. Why: docs/decisions/0016-centred-topic-space.md
 
 A pair of models (indexer/embedding.py, PairedEmbedder) whose second model reads no Japanese compares
 Japanese with English on that model's half only through an estimate, which puts a Japanese question
 further from its English twin than the multilingual model alone does. So a space may keep a slice of
 each vector (`dims`): the multilingual model's half, where one topic can hold both languages as
-today's single model allows. The gap report uses it when a period's failing inquiries include Japanese
-(app/gaps.py, topic_space).
+the multilingual model alone allows. The gap report uses it when a period's failing inquiries include Japanese
+(app/gaps.py, topic_space; docs/decisions/0017-cross-lingual-gap-topics.md).
 """
 
 from __future__ import annotations
@@ -38,8 +32,8 @@ Vectors = npt.NDArray[np.float32]
 MIN_ARTICLES = 20
 # Questions per article, on average, that show the articles list phrasings besides their titles.
 MIN_QUESTIONS_PER_ARTICLE = 3
-# Average-linkage cosine inside a topic, chosen on val: centred, the best mean ARI of banking77_oos and
-# clinc150_gap; plain, banking77_oos's best before centring.
+# Average-linkage cosine inside a topic, chosen on val (`python -m bench.gaps --tune`).
+# Why: docs/decisions/0016-centred-topic-space.md
 CENTRED_TOPIC_SIMILARITY = 0.35
 PLAIN_TOPIC_SIMILARITY = 0.55
 

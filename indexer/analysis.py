@@ -180,9 +180,8 @@ class Analyzer:
 def pos_and_lemma(word: Any) -> tuple[str, str | None]:
     """A MeCab node's part of speech and lemma (None for an unknown word), from its raw unidic fields.
 
-    fugashi's `feature` parses every field into a tuple per word, a quarter of a question's analysis
-    (0.120 to 0.092 ms, LocalGovFAQ's timed questions); the first eight fields held no quoted comma in
-    LocalGovFAQ's 284k words, and a field that does sends the word to the full parse.
+    fugashi's `feature` parses every field of every word, a quarter of a question's analysis; a word whose
+    first eight fields hold a quoted comma goes to the full parse. Why: docs/decisions/0010-mecab-lemmas.md
     """
     fields = word.feature_raw.split(",", 8)
     if any('"' in field for field in fields[:8]):

@@ -36,9 +36,7 @@ JAPANESE_TEXT_SHARE = 0.2
 # Linear maps between two models' spaces, fitted by `python -m bench.bridge` (PairedEmbedder).
 BRIDGES_DIR = Path(__file__).resolve().parent / "bridges"
 # The bridge's share in an English passage's English-only half where a help center holds both languages
-# (`bilingual_passages`). Chosen on val R@1, the mean of content, clinc150 and banking77_oos, with every
-# passage blended: 0.898 with none, 0.910 at 0.3, 0.915 at 0.5 and 0.7. Blending the questions too did no
-# better (0.914 at 0.5) and blurred English gap topics; blending English-only help centers cost them on test.
+# (`bilingual_passages`), chosen on val. Why: docs/decisions/0003-bilingual-passage-blend.md
 BRIDGE_SHARE_IN_ENGLISH_PASSAGES = 0.5
 
 
@@ -199,18 +197,16 @@ class MiniLMInt8:
 class PairedEmbedder:
     """Two models' vectors side by side, so that cosine is the mean of the two models' cosines.
 
-    Two models err on different questions: on val, USE and the int8 MiniLM together ranked the right
-    article first more often than USE alone, and than the int8 MiniLM on clinc150 but not banking77_oos
-    (R@1 clinc150 0.929 against 0.926 and 0.922, banking77_oos 0.900 against 0.880 and 0.906); equal
-    weights were as good as any (0.25-0.75). The price is both encodings a question. Joining the vectors
+    Two models err on different questions, so together they rank the right article first more often; the
+    price is both encodings a question (docs/decisions/0001-default-model-pair.md). Joining the vectors
     keeps one index and one matrix product: each half is scaled by sqrt(1/2), so a pair of unit vectors
     stays unit and their inner product is the two cosines' mean.
 
     A model that cannot read Japanese (ENGLISH_ONLY_MODELS) never sees Japanese text. Its half of a
     Japanese text's vector is the other model's vector carried into its space by a linear bridge fitted
-    on English questions (`python -m bench.bridge`), so Japanese and English texts meet on both halves.
-    Search blends the estimate into English passages too where a help center holds both languages
-    (`bilingual_passages`).
+    on English questions (`python -m bench.bridge`), so Japanese and English texts meet on both halves
+    (docs/decisions/0002-japanese-bridge.md). Search blends the estimate into English passages too where a
+    help center holds both languages (`bilingual_passages`).
 
     Without a bridge for the two models, that half of Japanese text is zero and the other half has the
     whole norm; Japanese then meets Japanese by the other model alone, and a question meets an article
@@ -313,6 +309,7 @@ class BatchingEmbedder:
     as 4 single calls (fixed costs per call, fuller BLAS kernels), so under load the queries that arrive
     while the model is busy wait and go in one batch. Nothing waits for a batch to fill: a query asked
     while the model is idle is encoded at once. Documents pass straight through (indexing batches them).
+    Why: docs/decisions/0020-batching-query-encoder.md
     """
 
     def __init__(
@@ -391,8 +388,8 @@ def bilingual_passages(model: str, vectors: Vectors, japanese: npt.NDArray[np.bo
     """A pair's passage vectors as search compares them where a help center holds both languages.
 
     The English-only model's half of a Japanese question is the bridge's estimate, which lies further from
-    the model's own vector of an English passage (cosine 0.81 for the same English question, held out)
-    than from another estimate: a Japanese article would outrank the English one that answers. So each
+    the model's own vector of an English passage than from another estimate: a Japanese article would
+    outrank the English one that answers (docs/decisions/0003-bilingual-passage-blend.md). So each
     English passage's half blends in the bridge's estimate of it (BRIDGE_SHARE_IN_ENGLISH_PASSAGES). The
     stored vectors, and English questions, keep the model's own. Other models' vectors come back as they are.
     """

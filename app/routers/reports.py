@@ -26,7 +26,7 @@ def read_deflection_report(
 ) -> dict[str, Any] | Response:
     """Explicit, implicit and net deflection, CTR, no-result and low-confidence rates, over a period.
 
-    Each figure is reported apart, never blended (definitions in the README). `group_by` splits
+    Each figure is reported apart, never blended (definitions: docs/deflection.md). `group_by` splits
     them by day, channel or shown article.
     """
     report = deflection_report(

@@ -1,4 +1,4 @@
-"""Scripted customers, and the exact report figures they must produce (definitions: PRODUCT.md)."""
+"""Scripted customers, and the exact report figures they must produce (definitions: docs/deflection.md)."""
 
 from __future__ import annotations
 
