@@ -3,28 +3,24 @@
 python -m bench                         every data set, the default model and USE alone, all retrieval modes
 python -m bench --quick                 the default model alone, on a sample of queries per set (builds are cached)
 python -m bench --dataset localgovfaq --models use-multilingual-v3,multilingual-e5-small-q4
-python -m bench --calibrate             also fit the confidence model on val splits -> app/calibration.json
+(python -m bench.calibrate fits the confidence; python -m bench.helpcenter measures help centers through the API)
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
-from app.calibration import FEATURES, calibration_for, load_calibrations
+from app.calibration import calibration_for, load_calibrations
 from app.suggestions import DEFAULT_LIMIT
 from bench.datasets import available, default_datasets_dir, load_dataset
 from bench.report import markdown_report
 from bench.run import (
-    calibration_rows,
-    fit_confidence_model,
     latency_sample,
     load_index,
     peak_rss_mb,
@@ -42,8 +38,6 @@ from indexer.embedding import DEFAULT_MODEL, UniversalSentenceEncoder, load_embe
 # passages (stackfaq alone took 3.5 minutes to index), so the comparison uses the short-text sets.
 SMALL_SETS = ("hint3_v2_sofmattress", "hint3_v2_curekart", "hint3_v2_powerplay11")
 EXTRA_MODELS = ("multilingual-e5-small-q4", "all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8")
-# content/ is the only set with Japanese val queries (and gaps): --calibrate fits on it too, unreported.
-CALIBRATION_ONLY_SETS = ("content",)
 
 
 def main() -> None:
@@ -78,7 +72,6 @@ def main() -> None:
         help="processes that index the sets and rank their queries, before anything is timed (default: one per core)",
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
-    parser.add_argument("--calibrate", action="store_true", help="fit app/calibration.json on val splits")
     args = parser.parse_args()
 
     if not args.datasets_dir.is_dir():
@@ -94,11 +87,9 @@ def main() -> None:
     analyzer = Analyzer()
     calibrations = load_calibrations()
     results: list[dict[str, Any]] = []
-    calibration_data: dict[str, list[Any]] = {}
     started = time.perf_counter()
-    extra_sets = [n for n in CALIBRATION_ONLY_SETS if n not in names] if args.calibrate else []
     runs = [
-        (model, [n for n in [*names, *extra_sets] if model not in extra or n in SMALL_SETS or args.dataset])
+        (model, [n for n in names if model not in extra or n in SMALL_SETS or args.dataset])
         for model in [*models, *extra]
     ]
     datasets = {name: load_dataset(args.datasets_dir, name) for _, sets in runs for name in sets}
@@ -118,10 +109,6 @@ def main() -> None:
         calibration = calibration_for(embedder.name, calibrations)
         for name in sets:
             dataset, result = datasets[name], ranked[(model_name, name)]
-            if args.calibrate:
-                calibration_data.setdefault(embedder.name, []).append(calibration_rows(result.outcomes))
-            if name in extra_sets:
-                continue  # fitted on, never reported
             index = load_index(args.work_dir, name, embedder.name, analyzer)
             sample = latency_sample(select_queries(dataset, args.quick))
             speed = time_searches(index, embedder, calibration, sample, desc=f"{name}: {embedder.name}: timing")
@@ -145,24 +132,6 @@ def main() -> None:
     (args.out / f"{stamp}-{kind}.md").write_text(table, encoding="utf-8")
     print(table)
     print(f"wrote {args.out / f'{stamp}-{kind}.json'} ({run['seconds']} s, peak RSS {run['peak_rss_mb']} MB)")
-    if args.calibrate:
-        _write_calibration(calibration_data)
-
-
-def _write_calibration(data: dict[str, list[Any]]) -> None:
-    path = Path(__file__).resolve().parents[1] / "app" / "calibration.json"
-    existing = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"models": {}}
-    for model, parts in data.items():
-        features = np.vstack([f for f, _ in parts if len(f)])
-        labels = np.concatenate([y for f, y in parts if len(f)])
-        fitted = fit_confidence_model(features, labels)
-        existing["models"][model] = {
-            "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, fitted.coef_[0], strict=True)},
-            "bias": round(float(fitted.intercept_[0]), 4),
-            "fitted_on": f"{len(labels)} val queries ({int(labels.sum())} with the right top article)",
-        }
-        print(f"calibration for {model}: {existing['models'][model]}")
-    path.write_text(json.dumps(existing, indent=2) + "\n", encoding="utf-8")
 
 
 def _one_line(figures: dict[str, Any]) -> str:

@@ -414,16 +414,6 @@ def peak_rss_mb(*, children: bool = False) -> float:
     return round(usage.ru_maxrss / 1024, 1)
 
 
-def calibration_rows(outcomes: list[QueryOutcome]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
-    """Top-hit features and whether that hit was right, from val queries (never test)."""
-    from app.calibration import FEATURES
-
-    rows = [o for o in outcomes if o.query.split == "val" and o.features]
-    features = np.array([[o.features.get(name, 0.0) for name in FEATURES] for o in rows])
-    labels = np.array([_top1(o) for o in rows], dtype=int)
-    return features, labels
-
-
 def fit_confidence_model(
     features: np.ndarray,  # type: ignore[type-arg]
     labels: np.ndarray,  # type: ignore[type-arg]

@@ -36,7 +36,8 @@ from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model
 from indexer.analysis import Analyzer
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
-# The sets whose val splits fit the shipped confidence (`python -m bench --calibrate`).
+# Val splits with unanswerable questions, on which candidate signals are compared (the shipped confidence is
+# fitted by `python -m bench.calibrate`).
 VAL_SETS = ("content", "clinc150", "clinc150_gap", "banking77_oos")
 CANDIDATES = ("dense_second", "dense_fifth", "dense_tenth", "dense_std", "passage_std", "lexical_best")
 FOLDS = 5
