@@ -45,7 +45,7 @@ def test_two_stages_rescore_the_best_passages_exactly_and_agree_on_the_leading_a
     assert two_stage.coarse is not None and two_stage.coarse.projected.shape == (len(exact.vectors), 192)
     for query in queries:
         want, got = exact.scores(query), two_stage.scores(query)
-        best = np.argsort(-want.passage)[:REFINED_PASSAGES // 2]
+        best = np.argsort(-want.passage)[: REFINED_PASSAGES // 2]
         np.testing.assert_allclose(got.passage[best], want.passage[best], atol=1e-5)
         # Elsewhere the coarse scores are approximate: not equal, or there would be nothing to save.
         assert not np.allclose(got.passage, want.passage, atol=1e-3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -97,6 +98,47 @@ def test_a_cross_lingual_question_gets_the_other_languages_article_marked_fallba
     served: TestClient, question: str, locale: str, expected: str
 ) -> None:
     assert _first(_ask(served, question, locale)) == (expected, True)
+
+
+def _search(client: TestClient, text: str, locale: str) -> dict[str, Any]:
+    response = client.get("/v1/suggest", params={"q": text, "locale": locale})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "expected"),
+    [
+        # Kana typed without conversion, as in a search box on a phone.
+        ("ぱすわーど わすれた", "ja", "reset-password"),
+        ("ｻﾝﾛｸ ｱﾗｰﾄ", "ja", "overtime-36-alert"),
+        ("ざんぎょう じょうげん あらーと", "ja", "overtime-36-alert"),
+        ("How do I set up SAML single sign-on?", "en", "sso-login-error-en"),
+        ("IC card register", "en", "ic-card-register"),  # only in Japanese
+    ],
+)
+def test_the_search_box_shows_the_right_article_among_its_results(
+    served: TestClient, question: str, locale: str, expected: str
+) -> None:
+    body = _search(served, question, locale)
+
+    shown = [result["article_id"] for result in body["results"]]
+    assert expected in shown[:5], body
+    assert len(shown) > 1  # a search engine shows its ranking, not one guess
+    assert body["label"] != "no_answer"
+    confidences = [result["confidence"] for result in body["results"]]
+    assert confidences == sorted(confidences, reverse=True) and body["confidence"] == confidences[0]
+
+
+def test_a_set_never_says_no_answer_beside_results(served: TestClient) -> None:
+    for channel in ("search", "form"):
+        body = served.post(
+            "/v1/suggest", json={"text": "残業の上限アラート", "locale": "ja", "channel": channel}
+        ).json()
+        assert body["results"], body
+        assert body["label"] in {"answered", "low_confidence"}
+        assert "overtime-36-alert" in [result["article_id"] for result in body["results"]][:3]
 
 
 @pytest.mark.parametrize(

@@ -108,11 +108,11 @@ def test_planted_topics_come_back_with_members_verdicts_and_ranking(client: Test
 def test_report_lists_articles_never_shown_in_the_period(client: TestClient) -> None:
     report = client.get("/v1/reports/gaps").json()
     assert "reset-password" not in report["articles_never_shown"]
-    assert "scim-provisioning" in report["articles_never_shown"]
+    assert "gps-location-error" in report["articles_never_shown"]
     assert "internal-sso-e2001-runbook" not in report["articles_never_shown"]
     detail = {article["article_id"]: article for article in report["articles_never_shown_detail"]}
     assert sorted(detail) == report["articles_never_shown"]
-    assert detail["scim-provisioning"]["title"] and detail["scim-provisioning"]["locale"] in ("ja", "en")
+    assert detail["gps-location-error"]["title"] and detail["gps-location-error"]["locale"] in ("ja", "en")
 
 
 def test_unanswered_questions_list_the_no_answer_ones_most_asked_first(client: TestClient) -> None:

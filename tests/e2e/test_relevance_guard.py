@@ -1,4 +1,5 @@
-"""Relevance guard: hybrid retrieval with the default model keeps R@5 above a floor on fixed slices.
+"""Relevance guard: hybrid retrieval with the default model keeps R@5 above a floor on fixed slices, as ranked
+and as the search box shows it.
 
 Each slice is 40 fixed test queries of a shared data set (ja: localgovfaq, en: stackfaq_pairs),
 indexed with their relevant articles plus fixed distractors. Floors are today's figure minus a margin
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.calibration import FALLBACK
+from app.calibration import calibration_for, load_calibrations
+from app.display import DEFAULT_THRESHOLDS, shown_set
 from app.search import SearchIndex, search_articles
 from bench.datasets import default_datasets_dir, load_dataset
 from bench.metrics import retrieval_metrics
@@ -44,13 +46,18 @@ def test_hybrid_recall_at_5_stays_above_the_floor(
     build_from_articles(articles, index_dir=tmp_path, embedder=embedder, analyzer=analyzer)
     index = SearchIndex(store.load_current(tmp_path), analyzer)
 
-    ranked = [
-        [
-            hit.article.id
-            for hit in search_articles(index, embedder=embedder, calibration=FALLBACK, text=q.text, limit=10).hits
-        ]
-        for q in queries
+    calibration = calibration_for(embedder.name, load_calibrations())
+    outcomes = [
+        search_articles(index, embedder=embedder, calibration=calibration, text=q.text, limit=10) for q in queries
+    ]
+    ranked = [[hit.article.id for hit in outcome.hits] for outcome in outcomes]
+    # What the search box shows, through the default display policy and thresholds.
+    shown = [
+        [hit.article.id for hit, _ in shown_set(outcome.hits, channel="search", thresholds=DEFAULT_THRESHOLDS).hits]
+        for outcome in outcomes
     ]
     figures = retrieval_metrics(ranked, [q.relevant for q in queries], [q.grades for q in queries])
+    shown_figures = retrieval_metrics(shown, [q.relevant for q in queries], [q.grades for q in queries])
 
     assert figures["R@5"] >= floor, figures
+    assert shown_figures["R@5"] >= floor, shown_figures

@@ -65,7 +65,7 @@ def test_part_of_speech_and_lemma_read_from_raw_fields_match_fugashis_parse(anal
     if tagger is None:
         pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
     # Known words, a loanword, an unknown word, full-width punctuation and a quoted comma in a later field.
-    text = "パスワードを忘れた場合は、ＩＣカード「Kumo」で打刻できませんでした。ぴえん草 1,000円 \"引用\""
+    text = 'パスワードを忘れた場合は、ＩＣカード「Kumo」で打刻できませんでした。ぴえん草 1,000円 "引用"'
     words = list(tagger(text))
     assert any(len(word.feature_raw.split(",")) < 8 for word in words)  # the unknown word is among them
     assert [pos_and_lemma(word) for word in words] == [(word.feature.pos1, word.feature.lemma) for word in words]
