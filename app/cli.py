@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from app.logs import configure_logging
 from app.settings import Settings, setting_problems
+from app.vocabulary import Channel
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
@@ -158,7 +159,7 @@ def report_deflection(
     from_: FromOption = None,
     to: ToOption = None,
     group_by: Annotated[str | None, typer.Option("--group-by", help="day, channel or article")] = None,
-    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    channel: Annotated[Channel | None, typer.Option("--channel")] = None,
     format: FormatOption = "json",
     output: OutputOption = None,
 ) -> None:

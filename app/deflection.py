@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.vocabulary import Channel, Label
+
 GROUPINGS = ("day", "channel", "article")
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
@@ -92,7 +94,7 @@ def _outcome(names: dict[str, str]) -> str:
       WHEN s.result_count = 0 THEN {names["not_shown"]}
       WHEN s.created_epoch + :window > :now THEN {names["pending"]}
       WHEN s.explicit THEN {names["explicit"]}
-      WHEN s.channel = 'form' AND (s.clicked OR s.helpful) THEN {names["implicit"]}
+      WHEN s.channel = '{Channel.FORM}' AND (s.clicked OR s.helpful) THEN {names["implicit"]}
       ELSE {names["none"]}
     END"""
 
@@ -119,7 +121,7 @@ WITH judged AS MATERIALIZED (
 # COUNT instead of fourteen sums: a third less time by article on SQLite (README, "Deflection at volume").
 _FLAGS = {
     "shown": (8, "s.result_count > 0"),
-    "low_confidence": (16, "s.label = 'low_confidence'"),
+    "low_confidence": (16, f"s.label = '{Label.LOW_CONFIDENCE}'"),
     "clicked": (32, "s.clicked"),
     "helpful": (64, "s.helpful"),
     "not_helpful": (128, "s.not_helpful"),
@@ -217,7 +219,7 @@ def deflection_report(
     *,
     period: Period,
     group_by: str | None = None,
-    channel: str | None = None,
+    channel: Channel | None = None,
     window_hours: float = 24.0,
     recontact_days: float = 7.0,
     now: float | None = None,

@@ -35,6 +35,7 @@ from app.models import unpacked_vector
 from app.search import SearchIndex
 from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
+from app.vocabulary import Label
 from indexer.analysis import Analyzer, Token, has_japanese
 from indexer.embedding import is_japanese_text, unit_rows
 
@@ -108,7 +109,7 @@ def inquiries(session: Session, *, period: Period, window_seconds: float) -> tup
         signals = set()
         if row.result_count == 0:
             signals.add("no_result")
-        if row.label == "low_confidence":
+        if row.label == Label.LOW_CONFIDENCE:
             signals.add("low_confidence")
         if row.outcome == "not_deflected":
             signals.add("ticket_after_suggestions")
@@ -507,11 +508,11 @@ def _title(index: SearchIndex | None, article_id: str) -> str | None:
     return article.title if article else None
 
 
-_UNANSWERED = """
+_UNANSWERED = f"""
 SELECT s.text, s.label, COUNT(*) AS asked, MAX(s.created_epoch) AS last_epoch
 FROM suggestion_set s
 WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
-  AND s.text IS NOT NULL AND s.label IN ('no_answer', 'low_confidence') {label_filter}
+  AND s.text IS NOT NULL AND s.label IN ('{Label.NO_ANSWER}', '{Label.LOW_CONFIDENCE}') {{label_filter}}
 GROUP BY s.text, s.label
 ORDER BY asked DESC, last_epoch DESC
 LIMIT :limit
@@ -519,7 +520,7 @@ LIMIT :limit
 
 
 def unanswered_questions(
-    session: Session, *, period: Period, label: str | None = None, limit: int = 100
+    session: Session, *, period: Period, label: Label | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """No-answer and low-confidence questions of the period (redacted as stored), most asked first."""
     params: dict[str, Any] = {

@@ -29,6 +29,7 @@ from app.gaps import GapSettings, Inquiry, build_topics, gap_report
 from app.privacy import Redactor
 from app.search import SearchIndex
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
+from app.vocabulary import Action, Channel
 from bench.datasets import Dataset, Query, default_datasets_dir, load_dataset
 from bench.run import write_result
 from indexer import store
@@ -68,13 +69,13 @@ def run_split(
                 session,
                 index=index,
                 suggester=suggester,
-                request=SuggestRequest(text=query.text, channel="form", client_id=f"client-{n}"),
+                request=SuggestRequest(text=query.text, channel=Channel.FORM, client_id=f"client-{n}"),
             )
             ids[result.query_id] = query
             if not query.relevant:
                 record_events(
                     session,
-                    events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action="ticket_submitted")],
+                    events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action=Action.TICKET_SUBMITTED)],
                     redactor=suggester.redactor,
                 )
     period = Period(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))

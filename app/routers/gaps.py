@@ -21,6 +21,7 @@ from app.deps import (
 from app.gaps import GapSettings, gap_report, unanswered_questions
 from app.report_formats import gaps_csv, rows_csv
 from app.topics import live_topics_report, topic_inquiries, with_new_inquiries
+from app.vocabulary import Label
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
@@ -76,7 +77,7 @@ def read_unanswered_questions(
     session: SessionDep,
     from_: FromDate = None,
     to: ToDate = None,
-    label: Literal["no_answer", "low_confidence"] | None = None,
+    label: Literal[Label.NO_ANSWER, Label.LOW_CONFIDENCE] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.deflection import Period, deflection_report
 from app.deps import FromDate, SecretAccess, SessionDep, SettingsDep, ToDate
 from app.report_formats import deflection_csv
+from app.vocabulary import Channel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
@@ -20,7 +21,7 @@ def read_deflection_report(
     settings: SettingsDep,
     from_: FromDate = None,
     to: ToDate = None,
-    channel: Literal["search", "form", "api"] | None = None,
+    channel: Channel | None = None,
     group_by: Literal["day", "channel", "article"] | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
