@@ -20,12 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from app.vocabulary import Channel, Label
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 GROUPINGS = ("day", "channel", "article")
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -52,6 +55,19 @@ class ReportError(Exception):
 
 class InvalidPeriodError(ReportError):
     """The period is empty or reversed, or the grouping is unknown."""
+
+
+@dataclass(frozen=True)
+class DeflectionPolicy:
+    """W, how long after a suggestion set what the customer does counts for it, and R, the re-contact horizon."""
+
+    attribution_window: dt.timedelta = dt.timedelta(hours=24)
+    recontact_horizon: dt.timedelta = dt.timedelta(days=7)
+
+    @classmethod
+    def of(cls, settings: Settings) -> DeflectionPolicy:
+        """The configured W and R (`attribution_window_hours`, `recontact_days`)."""
+        return cls(dt.timedelta(hours=settings.attribution_window_hours), dt.timedelta(days=settings.recontact_days))
 
 
 @dataclass(frozen=True)
@@ -220,18 +236,17 @@ def deflection_report(
     period: Period,
     group_by: str | None = None,
     channel: Channel | None = None,
-    window_hours: float = 24.0,
-    recontact_days: float = 7.0,
+    policy: DeflectionPolicy | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
     """Totals and groups (by day, channel or article) of the deflection figures over a period."""
     if group_by is not None and group_by not in GROUPINGS:
         raise InvalidPeriodError(f"group_by must be one of {', '.join(GROUPINGS)}")
+    policy = policy or DeflectionPolicy()
     params: dict[str, Any] = {
         "start": period.start.timestamp(),
         "end": period.end.timestamp(),
-        "window": window_hours * 3600,
-        "recontact": recontact_days * 86400,
+        "window": policy.attribution_window.total_seconds(),
         "now": time.time() if now is None else now,
         "no": False,
     }
@@ -249,8 +264,8 @@ def deflection_report(
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
         "group_by": group_by,
-        "window_hours": window_hours,
-        "recontact_days": recontact_days,
+        "window_hours": policy.attribution_window / dt.timedelta(hours=1),
+        "recontact_days": policy.recontact_horizon / dt.timedelta(days=1),
         "totals": totals,
         "groups": groups,
     }

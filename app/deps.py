@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
+from app.deflection import DeflectionPolicy
 from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
 from app.rate_limit import RateLimiter
@@ -30,6 +31,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # committed (the writing endpoints) only returns its connection to the pool.
     with Session(request.state.engine) as session:
         yield session
+
+
+async def get_deflection_policy(request: Request) -> DeflectionPolicy:
+    policy: DeflectionPolicy = request.state.deflection_policy
+    return policy
 
 
 async def get_live_index(request: Request) -> LiveIndex:
@@ -60,6 +66,7 @@ async def get_raw_body(request: Request) -> bytes:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
+DeflectionPolicyDep = Annotated[DeflectionPolicy, Depends(get_deflection_policy)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
 LiveTopicsDep = Annotated[LiveTopics, Depends(get_live_topics)]

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
+from app.deflection import DeflectionPolicy
 from app.models import EVENT_TABLE as _EVENTS
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
@@ -138,8 +139,7 @@ def record_events(
     events: Sequence[EventIn],
     redactor: Redactor,
     title_of: Callable[[str], str | None] = lambda _article_id: None,
-    window_seconds: float = 24 * 3600,
-    recontact_seconds: float = 7 * 86400,
+    policy: DeflectionPolicy | None = None,
     topics: LiveTopics | None = None,
 ) -> EventReceipt:
     """Validate the whole batch, then store the events not seen before; returns per-event statuses.
@@ -149,6 +149,7 @@ def record_events(
     """
     if not events:
         return EventReceipt()
+    policy = policy or DeflectionPolicy()
     sets: dict[str, _Shown] = {}
     for query_id, intent_id, created, first, article_id, position in session.connection().execute(
         _SHOWN_SETS, {"ids": sorted({e.query_id for e in events})}
@@ -197,8 +198,7 @@ def record_events(
             client_id=row["client_id"],
             action=event.action,
             ts=row["ts_epoch"],
-            window=window_seconds,
-            recontact=recontact_seconds,
+            policy=policy,
         )
         receipt.statuses.append("accepted")
     if topics is not None:

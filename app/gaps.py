@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
+from app.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, Period, deflection_report
 from app.models import unpacked_vector
 from app.search import SearchIndex
 from app.topic_space import TopicSpace
@@ -60,7 +60,6 @@ class GapSettings:
     straggler_margin: float = 0.1
     article_similarity: float = 0.55  # a topic whose centroid is at least this close to an article: "article fails"
     min_topic_size: int = 2
-    window_seconds: float = 24 * 3600
     examples: int = 5
     # An article shown at least this often whose CTR or deflection rate is below these is "shown but failing".
     weak_article_min_shown: int = 10
@@ -93,13 +92,12 @@ WHERE s.vector IS NOT NULL
 )
 
 
-def inquiries(session: Session, *, period: Period, window_seconds: float) -> tuple[list[Inquiry], list[Inquiry]]:
+def inquiries(session: Session, *, period: Period, window: dt.timedelta) -> tuple[list[Inquiry], list[Inquiry]]:
     """(failing, answered) search intents of the period, with their vectors and failure signals."""
     params = {
         "start": period.start.timestamp(),
         "end": period.end.timestamp(),
-        "window": window_seconds,
-        "recontact": window_seconds,
+        "window": window.total_seconds(),
         "now": time.time(),
         "no": False,
     }
@@ -358,15 +356,16 @@ def gap_report(
     period: Period,
     index: SearchIndex | None,
     analyzer: Analyzer,
+    policy: DeflectionPolicy | None = None,
     settings: GapSettings | None = None,
 ) -> dict[str, Any]:
     """The content team's report: ranked topics, trend against the previous period, and weak articles."""
-    settings = settings or GapSettings()
+    policy, settings = policy or DeflectionPolicy(), settings or GapSettings()
     computed = time.time()
-    failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
+    failing, answered = inquiries(session, period=period, window=policy.attribution_window)
     failing += imported_tickets(session, period=period)
     previous = Period(period.start - (period.end - period.start), period.start)
-    previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
+    previous_failing, _ = inquiries(session, period=previous, window=policy.attribution_window)
     previous_failing += imported_tickets(session, period=previous)
     # Inquiries embedded by a model used before this index's cannot be compared with the rest: set aside, counted.
     dim = index.build.dense.d if index is not None else _commonest_dim(failing)
@@ -389,9 +388,7 @@ def gap_report(
             "change": round((topic["volume"] - before) / before, 4) if before else None,
         }
     clustered = sum(topic["volume"] for topic in topics)
-    articles = deflection_report(
-        session, period=period, group_by="article", window_hours=settings.window_seconds / 3600
-    )["groups"]
+    articles = deflection_report(session, period=period, group_by="article", policy=policy)["groups"]
     weak = [
         {
             "article_id": row["key"],

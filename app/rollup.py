@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, Integer, Update, bindparam, case, select, text
 from sqlmodel import Session
 
+from app.deflection import DeflectionPolicy
 from app.models import EVENT_TABLE as _EVENTS
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
@@ -89,8 +90,7 @@ def apply_event(
     client_id: str,
     action: Action,
     ts: float,
-    window: float,
-    recontact: float,
+    policy: DeflectionPolicy,
     position: int | None = None,
     article_id: str | None = None,
 ) -> None:
@@ -102,6 +102,7 @@ def apply_event(
     if statement is None:
         return
     connection = session.connection()
+    window, recontact = policy.attribution_window.total_seconds(), policy.recontact_horizon.total_seconds()
     parameters: dict[str, Any] = {"intent": intent_id, "since": ts - window}
     if action == Action.CLICK and position is not None:
         parameters["position"] = position
@@ -175,8 +176,13 @@ _REBUILD = [
 ]
 
 
-def rebuild(session: Session, *, window: float, recontact: float, since: float = 0.0) -> None:
+def rebuild(session: Session, *, policy: DeflectionPolicy, since: float = 0.0) -> None:
     """Recompute every flag from the stored events (after a change of W or R, or a bulk import)."""
+    parameters = {
+        "window": policy.attribution_window.total_seconds(),
+        "recontact": policy.recontact_horizon.total_seconds(),
+        "since": since,
+    }
     for statement in _REBUILD:
-        session.execute(text(statement), {"window": window, "recontact": recontact, "since": since})
+        session.execute(text(statement), parameters)
     session.commit()

@@ -9,16 +9,16 @@ from fastapi.responses import Response
 
 from app.deflection import Period
 from app.deps import (
+    DeflectionPolicyDep,
     FromDate,
     GapCacheDep,
     LiveIndexDep,
     LiveTopicsDep,
     SecretAccess,
     SessionDep,
-    SettingsDep,
     ToDate,
 )
-from app.gaps import GapSettings, gap_report, unanswered_questions
+from app.gaps import gap_report, unanswered_questions
 from app.report_formats import gaps_csv, rows_csv
 from app.topics import live_topics_report, topic_inquiries, with_new_inquiries
 from app.vocabulary import Label
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretA
 @router.get("/gaps", response_model=None)
 def read_gap_report(
     session: SessionDep,
-    settings: SettingsDep,
+    policy: DeflectionPolicyDep,
     live_index: LiveIndexDep,
     live_topics: LiveTopicsDep,
     cache: GapCacheDep,
@@ -58,7 +58,7 @@ def read_gap_report(
             period=period,
             index=index,
             analyzer=live_index.analyzer,
-            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
+            policy=policy,
         )
         cache.put(session, key, report)
         live_topics.refresh(session)  # this process assigns to the topics just published at once

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deflection import Period, deflection_report
-from app.deps import FromDate, SecretAccess, SessionDep, SettingsDep, ToDate
+from app.deps import DeflectionPolicyDep, FromDate, SecretAccess, SessionDep, ToDate
 from app.report_formats import deflection_csv
 from app.vocabulary import Channel
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretA
 @router.get("/deflection", response_model=None)
 def read_deflection_report(
     session: SessionDep,
-    settings: SettingsDep,
+    policy: DeflectionPolicyDep,
     from_: FromDate = None,
     to: ToDate = None,
     channel: Channel | None = None,
@@ -35,8 +35,7 @@ def read_deflection_report(
         period=Period.of(from_, to),
         group_by=group_by,
         channel=channel,
-        window_hours=settings.attribution_window_hours,
-        recontact_days=settings.recontact_days,
+        policy=policy,
     )
     if format == "csv":
         return Response(

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
 
 from app.db import create_tables, make_engine
-from app.deflection import COUNTS, InvalidPeriodError, Period, deflection_report
+from app.deflection import COUNTS, DeflectionPolicy, InvalidPeriodError, Period, deflection_report
 from app.models import SuggestedArticle, SuggestionSet
 
 HOUR = 3600.0
@@ -167,7 +167,7 @@ def test_by_article_a_click_and_the_deflection_belong_to_the_article_clicked(
     with Session(engine) as session:
         session.execute(update(SuggestedArticle).values(clicked=False, not_helpful=False))
         session.commit()
-        rebuild(session, window=24 * HOUR, recontact=7 * 24 * HOUR)
+        rebuild(session, policy=DeflectionPolicy())
     assert by_article() == groups
 
 
@@ -270,7 +270,7 @@ def test_rebuilding_the_rollup_from_events_gives_the_same_report(scripted: Engin
         session.execute(update(SuggestionSet).values(clicked=False, explicit=False, ticketed=False, recontacted=False))
         session.commit()
         assert _report(scripted)["totals"]["not_deflected"] == 0
-        rebuild(session, window=24 * HOUR, recontact=7 * 24 * HOUR)
+        rebuild(session, policy=DeflectionPolicy())
     after = _report(scripted, group_by="channel")
     assert after["totals"] == before["totals"]
     assert after["groups"] == before["groups"]

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from app.db import alembic_config, make_engine, migrate
+from app.deflection import DeflectionPolicy
 
 
 def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
@@ -91,7 +92,7 @@ def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(databa
                     ),
                     {"action": action, "article": article, "ts": ts, "at": dt.datetime.now(dt.UTC), "key": str(key)},
                 )
-        migrate(engine, attribution_window_hours=window_hours)
+        migrate(engine, policy=DeflectionPolicy(attribution_window=dt.timedelta(hours=window_hours)))
         with engine.connect() as connection:
             flags = {
                 (row.query_id, row.article_id): (bool(row.clicked), bool(row.helpful), bool(row.not_helpful))
