@@ -7,9 +7,8 @@ tickets (app/tickets.py). Each signal is counted apart. Each topic gets key-term
 trend, examples, the closest article and a verdict, ranked by impact (volume x failure rate).
 
 A report whose period reaches the present publishes its topics, with stable ids and centroids, as
-the live topics that new failing inquiries join at write time (app/topics.py).
-
-Errors: `GapReportError` is the base.
+the live topics that new failing inquiries join at write time (app/topics.py). A period that cannot be
+reported is app/deflection.py's `InvalidPeriodError`; the gap report raises no errors of its own.
 """
 
 from __future__ import annotations
@@ -46,10 +45,6 @@ SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 DIRECT_CLUSTERING_LIMIT = 3000
-
-
-class GapReportError(Exception):
-    """Base of gap report errors."""
 
 
 @dataclass(frozen=True)
