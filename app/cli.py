@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
 from app.logs import configure_logging
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from app.deflection import DeflectionPolicy
 
 cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, add_completion=False)
+Report = TypeVar("Report", bound=BaseModel)
 
 
 def run_index(settings: Settings, *, force: bool = False, echo: bool = True) -> BuildReport:
@@ -142,9 +143,9 @@ def _database(settings: Settings) -> Iterator[tuple[Session, DeflectionPolicy]]:
 
 
 def _run_report(
-    make: Callable[[Session, Settings, DeflectionPolicy], dict[str, Any]],
+    make: Callable[[Session, Settings, DeflectionPolicy], Report],
     *,
-    to_csv: Callable[[dict[str, Any]], str],
+    to_csv: Callable[[Report], str],
     format: str,
     output: Path | None,
 ) -> None:
@@ -157,7 +158,11 @@ def _run_report(
             report = make(session, settings, policy)
     except ReportError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    rendered = to_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2)
+    rendered = (
+        to_csv(report)
+        if format == "csv"
+        else json.dumps(report.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2)
+    )
     if output:
         output.write_text(rendered, encoding="utf-8")
         typer.echo(f"wrote {output}")
@@ -201,9 +206,10 @@ def report_gaps(
     """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
     from app.gaps import gap_report
     from app.report_formats import gaps_csv
+    from app.report_schemas import GapReport
     from app.search import SearchIndex
 
-    def make(session: Session, settings: Settings, policy: DeflectionPolicy) -> dict[str, Any]:
+    def make(session: Session, settings: Settings, policy: DeflectionPolicy) -> GapReport:
         analyzer = Analyzer(morphological=settings.morphological_analysis)
         try:
             index: SearchIndex | None = SearchIndex(store.load_current(settings.index_dir), analyzer)

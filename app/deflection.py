@@ -20,33 +20,21 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
+from app.report_schemas import DeflectionCounts, DeflectionFigures, DeflectionGroup, DeflectionReport, Grouping
 from app.vocabulary import Channel, Label
 
 if TYPE_CHECKING:
     from app.settings import Settings
 
-GROUPINGS = ("day", "channel", "article")
+GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
-COUNTS = (
-    "suggestion_sets",
-    "shown",
-    "explicit_deflected",
-    "implicit_deflected",
-    "not_deflected",
-    "pending",
-    "net_deflected",
-    "clicked",
-    "no_result",
-    "low_confidence",
-    "helpful",
-    "not_helpful",
-)
+COUNTS = tuple(DeflectionCounts.model_fields)
 
 
 class ReportError(Exception):
@@ -238,7 +226,7 @@ def deflection_report(
     channel: Channel | None = None,
     policy: DeflectionPolicy | None = None,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> DeflectionReport:
     """Totals and groups (by day, channel or article) of the deflection figures over a period."""
     if group_by is not None and group_by not in GROUPINGS:
         raise InvalidPeriodError(f"group_by must be one of {', '.join(GROUPINGS)}")
@@ -252,26 +240,27 @@ def deflection_report(
     }
     if channel:
         params["channel"] = channel
-    totals: dict[str, Any] = {}
-    groups: list[dict[str, Any]] = []
+    totals: DeflectionFigures | None = None
+    groups: list[DeflectionGroup] = []
     for row in session.execute(text(_report_sql(group_by, channel=bool(channel))), params):
-        figures = {name: value for name, value in row._mapping.items() if name != "key"}
+        figures = _figures(row._mapping)
         if row.key is None:
-            totals = _figures(figures)
+            totals = DeflectionFigures(**figures)
         else:
-            groups.append({"key": row.key, **_figures(figures)})
-    return {
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "group_by": group_by,
-        "window_hours": policy.attribution_window / dt.timedelta(hours=1),
-        "recontact_days": policy.recontact_horizon / dt.timedelta(days=1),
-        "totals": totals,
-        "groups": groups,
-    }
+            groups.append(DeflectionGroup(key=row.key, **figures))
+    assert totals is not None, "the statement's last row holds the totals"
+    return DeflectionReport(
+        from_=period.start,
+        to=period.end,
+        group_by=group_by,
+        window_hours=policy.attribution_window / dt.timedelta(hours=1),
+        recontact_days=policy.recontact_horizon / dt.timedelta(days=1),
+        totals=totals,
+        groups=groups,
+    )
 
 
-def _figures(row: dict[str, Any]) -> dict[str, Any]:
+def _figures(row: RowMapping) -> dict[str, Any]:
     counts = {name: int(row.get(name) or 0) for name in COUNTS}
     shown, sets = counts["shown"], counts["suggestion_sets"]
     deflected = counts["explicit_deflected"] + counts["implicit_deflected"]

@@ -14,6 +14,7 @@ from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
 from app.rate_limit import RateLimiter
 from app.report_cache import ReportCache
+from app.report_schemas import GapReport
 from app.settings import Settings
 from app.suggestions import Suggester
 from app.topics import LiveTopics
@@ -48,8 +49,8 @@ async def get_suggester(request: Request) -> Suggester:
     return suggester
 
 
-async def get_gap_cache(request: Request) -> ReportCache:
-    cache: ReportCache = request.state.gap_cache
+async def get_gap_cache(request: Request) -> ReportCache[GapReport]:
+    cache: ReportCache[GapReport] = request.state.gap_cache
     return cache
 
 
@@ -64,7 +65,7 @@ async def get_raw_body(request: Request) -> bytes:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
+GapCacheDep = Annotated[ReportCache[GapReport], Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
 DeflectionPolicyDep = Annotated[DeflectionPolicy, Depends(get_deflection_policy)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]

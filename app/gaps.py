@@ -19,6 +19,7 @@ import math
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,16 @@ from sqlmodel import Session
 
 from app.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, Period, deflection_report
 from app.models import unpacked_vector
+from app.report_schemas import (
+    ArticleShownButFailing,
+    ClosestArticle,
+    GapReport,
+    GapReportTopic,
+    NeverShownArticle,
+    TopicTrend,
+    UnansweredQuestion,
+    UnansweredQuestions,
+)
 from app.search import SearchIndex
 from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
@@ -258,8 +269,12 @@ def build_topics(
     index: SearchIndex | None,
     analyzer: Analyzer,
     settings: GapSettings,
-) -> tuple[list[dict[str, Any]], npt.NDArray[np.int64], Vectors]:
-    """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids."""
+    previous: Sequence[Inquiry] = (),
+) -> tuple[list[GapReportTopic], npt.NDArray[np.int64], Vectors]:
+    """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids.
+
+    Each topic's trend counts the `previous` period's failing inquiries that fall near it.
+    """
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
@@ -279,47 +294,58 @@ def build_topics(
         nearest = similarity.argmax(axis=1)
         close = similarity[np.arange(len(noise)), nearest] >= similarity_inside - settings.straggler_margin
         labels[noise[close]] = np.array(topic_ids)[nearest[close]]
-    answered_per_topic = Counter[int]()
-    if answered and topic_ids:
-        similarity = space.project(np.vstack([a.vector for a in answered])) @ centroids.T
-        nearest = similarity.argmax(axis=1)
-        for row, topic in enumerate(nearest.tolist()):
-            if similarity[row, topic] >= similarity_inside:
-                answered_per_topic[topic] += 1
+    answered_per_topic = _near_topics(answered, space=space, centroids=centroids, similarity=similarity_inside)
+    previous_per_topic = _near_topics(previous, space=space, centroids=centroids, similarity=similarity_inside)
     # Each failing text is analysed once, for these counts and for its topic's label.
     analysed = [AnalysedText.of(inquiry.text, analyzer) for inquiry in failing]
     corpus_counts: Counter[str] = Counter()
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})
-    topics: list[dict[str, Any]] = []
+    topics: list[GapReportTopic] = []
     for position, topic in enumerate(topic_ids):
         rows = np.flatnonzero(labels == topic)
         members = [failing[i] for i in rows]
-        volume = len(members)
+        volume, before = len(members), previous_per_topic[position]
         failure_rate = volume / (volume + answered_per_topic[position])
         # Articles are embedded in the model's space, not the topic space: compare the members' raw mean.
         article_id, article_similarity = closest_article(index, _unit(vectors[rows].mean(axis=0)))
-        signals = Counter(signal for m in members for signal in m.signals)
         topics.append(
-            {
-                "label": topic_label([analysed[i] for i in rows], corpus_counts, len(failing)),
-                "volume": volume,
-                "share": round(volume / len(failing), 4),
-                "failure_rate": round(failure_rate, 4),
-                "impact": round(volume * failure_rate, 3),
-                "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
-                "signals": dict(signals),
-                "examples": _examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
-                "query_ids": [m.query_id for m in members if m.source == SUGGESTION_SET],
-                "ticket_ids": [m.query_id for m in members if m.source == IMPORTED_TICKET],
-                "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
-                "verdict": "article_fails"
+            GapReportTopic(
+                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing)),
+                volume=volume,
+                share=round(volume / len(failing), 4),
+                failure_rate=round(failure_rate, 4),
+                impact=round(volume * failure_rate, 3),
+                locales=Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members),
+                signals=Counter(signal for m in members for signal in m.signals),
+                examples=_examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
+                query_ids=[m.query_id for m in members if m.source == SUGGESTION_SET],
+                ticket_ids=[m.query_id for m in members if m.source == IMPORTED_TICKET],
+                closest_article=ClosestArticle(article_id=article_id, similarity=round(article_similarity, 4)),
+                verdict="article_fails"
                 if article_id and article_similarity >= settings.article_similarity
                 else "missing_article",
-            }
+                trend=TopicTrend(
+                    previous_volume=before, change=round((volume - before) / before, 4) if before else None
+                ),
+            )
         )
-    order = sorted(range(len(topics)), key=lambda i: -float(topics[i]["impact"]))
+    order = sorted(range(len(topics)), key=lambda i: -topics[i].impact)
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
+
+
+def _near_topics(
+    inquiries: Sequence[Inquiry], *, space: TopicSpace, centroids: Vectors, similarity: float
+) -> Counter[int]:
+    """Per topic (its row in `centroids`), the inquiries whose nearest topic it is, at least `similarity` close."""
+    counts = Counter[int]()
+    if inquiries and len(centroids):
+        closeness = space.project(np.vstack([inquiry.vector for inquiry in inquiries])) @ centroids.T
+        nearest = closeness.argmax(axis=1)
+        for row, topic in enumerate(nearest.tolist()):
+            if closeness[row, topic] >= similarity:
+                counts[topic] += 1
+    return counts
 
 
 def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
@@ -353,7 +379,7 @@ def gap_report(
     analyzer: Analyzer,
     policy: DeflectionPolicy | None = None,
     settings: GapSettings | None = None,
-) -> dict[str, Any]:
+) -> GapReport:
     """The content team's report: ranked topics, trend against the previous period, and weak articles."""
     policy, settings = policy or DeflectionPolicy(), settings or GapSettings()
     computed = time.time()
@@ -368,48 +394,11 @@ def gap_report(
     failing, answered, previous_failing = (
         [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
     )
-    topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
-    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
-    previous_counts = Counter[int]()
-    if previous_failing and len(centroids):
-        similarity = space.project(np.vstack([p.vector for p in previous_failing])) @ centroids.T
-        for row, topic in enumerate(similarity.argmax(axis=1).tolist()):
-            if similarity[row, topic] >= settings.similarity_in(space):
-                previous_counts[topic] += 1
-    for position, topic in enumerate(topics):
-        before = previous_counts[position]
-        topic["trend"] = {
-            "previous_volume": before,
-            "change": round((topic["volume"] - before) / before, 4) if before else None,
-        }
-    clustered = sum(topic["volume"] for topic in topics)
-    articles = deflection_report(session, period=period, group_by="article", policy=policy)["groups"]
-    weak = [
-        {
-            "article_id": row["key"],
-            "title": _title(index, row["key"]),
-            "shown": row["shown"],
-            "ctr": row["ctr"],
-            "deflection_rate": row["deflection_rate"],
-            "not_helpful": row["not_helpful"],
-        }
-        for row in articles
-        if row["shown"] >= settings.weak_article_min_shown
-        and (
-            (row["ctr"] or 0) < settings.weak_article_ctr
-            or (row["deflection_rate"] or 0) < settings.weak_article_deflection
-        )
-    ]
-    shown_ids = {row["key"] for row in articles}
-    never_shown = (
-        sorted(
-            (a for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids),
-            key=lambda article: article.id,
-        )
-        if index
-        else []
+    topics, _labels, centroids = build_topics(
+        failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
     )
-    _identify_topics(
+    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
+    live_ids = _live_topic_ids(
         session,
         topics,
         centroids,
@@ -419,37 +408,66 @@ def gap_report(
         similarity=settings.similarity_in(space),
         keep_id_similarity=settings.topic_id_similarity,
     )
-    in_topics = {q for t in topics for q in (*t["query_ids"], *t["ticket_ids"])}
-    return {
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "computed_at": dt.datetime.fromtimestamp(computed, dt.UTC).isoformat(),
-        "failing_inquiries": len(failing),
-        "failing_inquiries_of_another_model": other_model,
-        "imported_tickets": sum(i.source == IMPORTED_TICKET for i in failing),
-        "signals": dict(Counter(signal for i in failing for signal in i.signals)),
-        "clustered": clustered,
-        "new_inquiries": 0 if any(t["topic_id"] for t in topics) else None,
-        "unclustered_query_ids": sorted(
+    topics = [
+        topic.model_copy(update={"topic_id": topic_id, "new_inquiries": 0}) if topic_id else topic
+        for topic, topic_id in zip(topics, live_ids, strict=True)
+    ]
+    articles = deflection_report(session, period=period, group_by="article", policy=policy).groups
+    weak = [
+        ArticleShownButFailing(
+            article_id=row.key,
+            title=_title(index, row.key),
+            shown=row.shown,
+            ctr=row.ctr,
+            deflection_rate=row.deflection_rate,
+            not_helpful=row.not_helpful,
+        )
+        for row in articles
+        if row.shown >= settings.weak_article_min_shown
+        and (
+            (row.ctr or 0) < settings.weak_article_ctr or (row.deflection_rate or 0) < settings.weak_article_deflection
+        )
+    ]
+    shown_ids = {row.key for row in articles}
+    never_shown = (
+        sorted(
+            (a for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids),
+            key=lambda article: article.id,
+        )
+        if index
+        else []
+    )
+    in_topics = {q for t in topics for q in (*t.query_ids, *t.ticket_ids)}
+    return GapReport(
+        from_=period.start,
+        to=period.end,
+        computed_at=dt.datetime.fromtimestamp(computed, dt.UTC),
+        failing_inquiries=len(failing),
+        failing_inquiries_of_another_model=other_model,
+        imported_tickets=sum(i.source == IMPORTED_TICKET for i in failing),
+        signals=Counter(signal for i in failing for signal in i.signals),
+        clustered=sum(topic.volume for topic in topics),
+        new_inquiries=0 if any(live_ids) else None,
+        unclustered_query_ids=sorted(
             i.query_id for i in failing if i.source == SUGGESTION_SET and i.query_id not in in_topics
         ),
-        "unclustered_ticket_ids": sorted(
+        unclustered_ticket_ids=sorted(
             i.query_id for i in failing if i.source == IMPORTED_TICKET and i.query_id not in in_topics
         ),
-        "topics": topics,
-        "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
-        "articles_never_shown": [article.id for article in never_shown],
+        topics=topics,
+        articles_shown_but_failing=sorted(weak, key=lambda row: -row.shown),
+        articles_never_shown=[article.id for article in never_shown],
         # The same articles as the content team reads them: by title, with where they live.
-        "articles_never_shown_detail": [
-            {"article_id": a.id, "title": a.title, "locale": a.locale, "category": a.category, "url": a.url}
+        articles_never_shown_detail=[
+            NeverShownArticle(article_id=a.id, title=a.title, locale=a.locale, category=a.category, url=a.url)
             for a in never_shown
         ],
-    }
+    )
 
 
-def _identify_topics(
+def _live_topic_ids(
     session: Session,
-    topics: list[dict[str, Any]],
+    topics: list[GapReportTopic],
     centroids: Vectors,
     *,
     period: Period,
@@ -457,18 +475,15 @@ def _identify_topics(
     space: TopicSpace,
     similarity: float,
     keep_id_similarity: float,
-) -> None:
-    """Give each topic its `topic_id` and `new_inquiries` (0: just computed) when the period reaches the present.
+) -> list[str | None]:
+    """Each topic's live `topic_id` when the period reaches the present, else None.
 
     Those topics become the live ones that new failing inquiries join at write time; a report of a
     past period names no live topics (its ids are null).
     """
-    for topic in topics:
-        topic["topic_id"] = None
-        topic["new_inquiries"] = None
     # A minute of slack: the default period ends at the moment the request was parsed.
     if period.end.timestamp() < computed - 60:
-        return
+        return [None] * len(topics)
     try:
         published = publish_topics(
             session,
@@ -484,10 +499,9 @@ def _identify_topics(
         # The report still answers; new inquiries keep joining the previous live topics.
         session.rollback()
         logger.exception("gap topics not published")
-        return
-    for topic, topic_id in zip(topics, published.ids, strict=False):  # the top MAX_LIVE_TOPICS only
-        topic["topic_id"] = topic_id
-        topic["new_inquiries"] = 0
+        return [None] * len(topics)
+    # Only the top MAX_LIVE_TOPICS are published: the rest get no id.
+    return [*published.ids, *[None] * (len(topics) - len(published.ids))]
 
 
 def _commonest_dim(inquiries: list[Inquiry]) -> int:
@@ -513,7 +527,7 @@ LIMIT :limit
 
 def unanswered_questions(
     session: Session, *, period: Period, label: Label | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> UnansweredQuestions:
     """No-answer and low-confidence questions of the period (redacted as stored), most asked first."""
     params: dict[str, Any] = {
         "start": period.start.timestamp(),
@@ -526,12 +540,13 @@ def unanswered_questions(
         label_filter = "AND s.label = :label"
         params["label"] = label
     rows = session.execute(text(_UNANSWERED.format(label_filter=label_filter)), params)
-    return [
-        {
-            "text": row.text,
-            "label": row.label,
-            "asked": int(row.asked),
-            "last_seen": dt.datetime.fromtimestamp(float(row.last_epoch), dt.UTC).isoformat(timespec="seconds"),
-        }
+    questions = [
+        UnansweredQuestion(
+            text=row.text,
+            label=row.label,
+            asked=int(row.asked),
+            last_seen=dt.datetime.fromtimestamp(float(row.last_epoch), dt.UTC).replace(microsecond=0),
+        )
         for row in rows
     ]
+    return UnansweredQuestions(from_=period.start, to=period.end, questions=questions)

@@ -30,6 +30,7 @@ from app.middleware import GuardMiddleware
 from app.privacy import Redactor
 from app.rate_limit import RateLimited, make_rate_limiter
 from app.report_cache import ReportCache
+from app.report_schemas import GapReport
 from app.retention import purge_expired_questions, purge_expired_tickets
 from app.routers import events, gaps, health, metrics, pages, reports, suggest, tickets
 from app.settings import Settings
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 per_client=settings.rate_limit_per_minute,
                 per_key=settings.rate_limit_per_key_per_minute,
             ),
-            "gap_cache": ReportCache(max_stale_seconds=settings.gap_report_max_stale_seconds),
+            "gap_cache": ReportCache[GapReport](max_stale_seconds=settings.gap_report_max_stale_seconds),
         }
         tasks = [
             asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),

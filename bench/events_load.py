@@ -154,7 +154,7 @@ def bulk_load(database_url: str, *, sets: int, events: int, days: int = 30, seed
                 report = deflection_report(session, period=period, group_by=group_by)
                 runs.append(time.perf_counter() - t0)
         timings[f"report_{group_by or 'totals'}_seconds_median"] = round(statistics.median(runs), 3)
-        timings[f"report_{group_by or 'totals'}_groups"] = len(report["groups"])
+        timings[f"report_{group_by or 'totals'}_groups"] = len(report.groups)
     engine.dispose()
     return timings
 

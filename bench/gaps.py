@@ -91,7 +91,7 @@ def run_split(
                 settings=GapSettings(topic_similarity=similarity),
             )
         seconds = time.perf_counter() - started
-        topic_of = {qid: t for t, topic in enumerate(report["topics"]) for qid in topic["query_ids"]}
+        topic_of = {qid: t for t, topic in enumerate(report.topics) for qid in topic.query_ids}
         unanswered = [(qid, q) for qid, q in ids.items() if not q.relevant]
         with_topic = [(qid, q) for qid, q in unanswered if q.gap_topic]
         truth = [q.gap_topic for _, q in with_topic]
@@ -105,13 +105,13 @@ def run_split(
                 "unanswered": len(unanswered),
                 "with_true_topic": len(with_topic),
                 "true_topics": len(set(truth)),
-                "found_topics": len(report["topics"]),
+                "found_topics": len(report.topics),
                 "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
                 "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
                 "unanswered_in_a_topic": round(
                     sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4
                 ),
-                "missing_article_topics": sum(t["verdict"] == "missing_article" for t in report["topics"]),
+                "missing_article_topics": sum(t.verdict == "missing_article" for t in report.topics),
                 "report_seconds": round(seconds, 2),
             }
         )

@@ -2,41 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deflection import Period, deflection_report
 from app.deps import DeflectionPolicyDep, FromDate, SecretAccess, SessionDep, ToDate
-from app.report_formats import deflection_csv
+from app.report_formats import CSV_RESPONSE, deflection_csv
+from app.report_schemas import DeflectionReport, Grouping
 from app.vocabulary import Channel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
 
-@router.get("/deflection", response_model=None)
+@router.get("/deflection", response_model=DeflectionReport, responses=CSV_RESPONSE)
 def read_deflection_report(
     session: SessionDep,
     policy: DeflectionPolicyDep,
     from_: FromDate = None,
     to: ToDate = None,
     channel: Channel | None = None,
-    group_by: Literal["day", "channel", "article"] | None = None,
+    group_by: Grouping | None = None,
     format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | Response:
+) -> DeflectionReport | Response:
     """Explicit, implicit and net deflection, CTR, no-result and low-confidence rates, over a period.
 
     Each figure is reported apart, never blended (definitions in the README). `group_by` splits
     them by day, channel or shown article.
     """
-    report = deflection_report(
-        session,
-        period=Period.of(from_, to),
-        group_by=group_by,
-        channel=channel,
-        policy=policy,
-    )
+    report = deflection_report(session, period=Period.of(from_, to), group_by=group_by, channel=channel, policy=policy)
     if format == "csv":
         return Response(
             deflection_csv(report),

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.db import create_tables, make_engine
 from app.deflection import COUNTS, DeflectionPolicy, InvalidPeriodError, Period, deflection_report
 from app.models import SuggestedArticle, SuggestionSet
+from app.vocabulary import Channel
 
 HOUR = 3600.0
 
@@ -100,10 +101,12 @@ def scripted(client: TestClient, engine: Engine) -> Engine:
 
 
 def _report(engine: Engine, **kw: object) -> dict:  # type: ignore[type-arg]
+    """The report as the API writes it."""
     with Session(engine) as session:
-        return deflection_report(
+        report = deflection_report(
             session, period=Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today()), **kw
         )  # type: ignore[arg-type]
+    return report.model_dump(mode="json", by_alias=True)
 
 
 def test_deflection_totals_follow_the_published_definitions(scripted: Engine) -> None:
@@ -401,9 +404,9 @@ def test_every_figure_follows_the_definitions_set_by_set(database_url: str, grou
     now = time.time()
     sets = _random_sets(engine, now=now)
     period = Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today())
-    for channel in (None, "form"):
+    for channel in (None, Channel.FORM):
         with Session(engine) as session:
-            report = deflection_report(session, period=period, group_by=group_by, channel=channel, now=now)
+            report = deflection_report(session, period=period, group_by=group_by, channel=channel, now=now).model_dump()
         expected = _expected(sets, period=period, now=now, group_by=group_by, channel=channel)
         picked = [*COUNTS, "average_click_position"]
         assert {name: report["totals"][name] for name in picked} == expected["totals"]
