@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
 
-from app.db import create_tables, make_engine
+from app.db import make_engine
 from app.deflection import COUNTS, DeflectionPolicy, InvalidPeriodError, Period, deflection_report
 from app.models import SuggestedArticle, SuggestionSet
 from app.vocabulary import Channel
@@ -400,7 +400,6 @@ def _expected(sets: list[dict], *, period: Period, now: float, group_by: str | N
 @pytest.mark.parametrize("group_by", [None, "day", "channel", "article"])
 def test_every_figure_follows_the_definitions_set_by_set(database_url: str, group_by: str | None) -> None:
     engine = make_engine(database_url)
-    create_tables(engine)
     now = time.time()
     sets = _random_sets(engine, now=now)
     period = Period.of(dt.date.today() - dt.timedelta(days=10), dt.date.today())
