@@ -1,9 +1,10 @@
 # The two commands of the README: `make serve` and `make test`. Both set up .venv first if needed.
+# `make test-fast` is the everyday loop: unit and API tests on the test embedder, well under a minute.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench lint clean
+.PHONY: serve test test-fast bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,9 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not e2e and not browser and not slow"
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench

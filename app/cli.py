@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
 from app.logs import configure_logging
 from app.settings import Settings, setting_problems
+from app.vocabulary import Channel
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
 from indexer.embedding import EmbedderError, load_embedder
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.deflection import DeflectionPolicy
+
 cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, add_completion=False)
+Report = TypeVar("Report", bound=BaseModel)
 
 
 def run_index(settings: Settings, *, force: bool = False, echo: bool = True) -> BuildReport:
@@ -116,30 +124,45 @@ FormatOption = Annotated[str, typer.Option("--format", help="json or csv")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")]
 
 
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[tuple[Session, DeflectionPolicy]]:
+    """A session on the configured database, migrated first, and the configured W and R (the migrations need W)."""
+    from sqlmodel import Session
+
+    from app.db import create_tables, make_engine
+    from app.deflection import DeflectionPolicy
+
+    policy = DeflectionPolicy.of(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        create_tables(engine, policy=policy)
+        with Session(engine) as session:
+            yield session, policy
+    finally:
+        engine.dispose()
+
+
 def _run_report(
-    make: Callable[[Any, Settings], dict[str, Any]],
+    make: Callable[[Session, Settings, DeflectionPolicy], Report],
     *,
-    to_csv: Callable[[dict[str, Any]], str],
+    to_csv: Callable[[Report], str],
     format: str,
     output: Path | None,
 ) -> None:
     """Open the configured database, make the report, print or write it as JSON or CSV."""
-    from sqlmodel import Session
-
-    from app.db import create_tables, make_engine
     from app.deflection import ReportError
 
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     try:
-        with Session(engine) as session:
-            report = make(session, settings)
+        with _database(settings) as (session, policy):
+            report = make(session, settings, policy)
     except ReportError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    finally:
-        engine.dispose()
-    rendered = to_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2)
+    rendered = (
+        to_csv(report)
+        if format == "csv"
+        else json.dumps(report.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2)
+    )
     if output:
         output.write_text(rendered, encoding="utf-8")
         typer.echo(f"wrote {output}")
@@ -158,7 +181,7 @@ def report_deflection(
     from_: FromOption = None,
     to: ToOption = None,
     group_by: Annotated[str | None, typer.Option("--group-by", help="day, channel or article")] = None,
-    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    channel: Annotated[Channel | None, typer.Option("--channel")] = None,
     format: FormatOption = "json",
     output: OutputOption = None,
 ) -> None:
@@ -167,13 +190,8 @@ def report_deflection(
     from app.report_formats import deflection_csv
 
     _run_report(
-        lambda session, settings: deflection_report(
-            session,
-            period=_period(from_, to),
-            group_by=group_by,
-            channel=channel,
-            window_hours=settings.attribution_window_hours,
-            recontact_days=settings.recontact_days,
+        lambda session, _settings, policy: deflection_report(
+            session, period=_period(from_, to), group_by=group_by, channel=channel, policy=policy
         ),
         to_csv=deflection_csv,
         format=format,
@@ -186,11 +204,12 @@ def report_gaps(
     from_: FromOption = None, to: ToOption = None, format: FormatOption = "json", output: OutputOption = None
 ) -> None:
     """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
-    from app.gaps import GapSettings, gap_report
+    from app.gaps import gap_report
     from app.report_formats import gaps_csv
+    from app.report_schemas import GapReport
     from app.search import SearchIndex
 
-    def make(session: Any, settings: Settings) -> dict[str, Any]:
+    def make(session: Session, settings: Settings, policy: DeflectionPolicy) -> GapReport:
         analyzer = Analyzer(morphological=settings.morphological_analysis)
         try:
             index: SearchIndex | None = SearchIndex(store.load_current(settings.index_dir), analyzer)
@@ -204,7 +223,7 @@ def report_gaps(
             period=_period(from_, to),
             index=index,
             analyzer=analyzer,
-            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
+            policy=policy,
         )
 
     _run_report(make, to_csv=gaps_csv, format=format, output=output)
@@ -252,9 +271,6 @@ def import_content(
 
 def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
     """Read a helpdesk export whole, then store its new tickets redacted and embedded, with a progress bar."""
-    from sqlmodel import Session
-
-    from app.db import create_tables, make_engine
     from app.privacy import Redactor
     from app.tickets import (
         InvalidTicketsError,
@@ -285,8 +301,6 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
     except EmbedderError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc
-    engine = make_engine(settings.database_url)
-    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -296,7 +310,7 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
         bar.update(done - bar.n)  # redraws at most ten times a second
 
     try:
-        with Session(engine) as session:
+        with _database(settings) as (session, _policy):
             topics = LiveTopics()
             topics.refresh(session)  # new tickets join the live gap topics, as they do through the API
             receipt = import_tickets(
@@ -311,7 +325,6 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
     finally:
         if bar is not None:
             bar.close()
-        engine.dispose()
     typer.echo(
         f"imported {receipt.imported} of {receipt.read} tickets: {receipt.duplicates} already imported, "
         f"{receipt.expired} older than the retention period ({settings.retention_days:g} days), "
@@ -322,14 +335,8 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date (the service also does this at start-up)."""
-    from app.db import make_engine
-    from app.db import migrate as upgrade
-
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine, attribution_window_hours=settings.attribution_window_hours)
-    engine.dispose()
-    typer.echo("database schema is up to date")
+    with _database(Settings()):
+        typer.echo("database schema is up to date")
 
 
 @cli.command("rebuild-rollup")
@@ -339,23 +346,11 @@ def rebuild_rollup(
     """Recompute the deflection rollup from stored events: after changing the attribution or re-contact window."""
     import time
 
-    from sqlmodel import Session
-
-    from app.db import create_tables, make_engine
     from app.rollup import rebuild
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
     since = time.time() - days * 86400 if days else 0.0
-    with Session(engine) as session:
-        rebuild(
-            session,
-            window=settings.attribution_window_hours * 3600,
-            recontact=settings.recontact_days * 86400,
-            since=since,
-        )
-    engine.dispose()
+    with _database(Settings()) as (session, policy):
+        rebuild(session, policy=policy, since=since)
     typer.echo("deflection rollup rebuilt")
 
 

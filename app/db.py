@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from app import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from app.deflection import DeflectionPolicy
 
 
 def make_engine(database_url: str) -> Engine:
@@ -68,16 +69,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Any | None = None, *, attribution_window_hours: float = 24.0) -> Config:
+def alembic_config(connection: Any | None = None, *, policy: DeflectionPolicy | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     # Migrations that fill the deflection rollup from stored events need the configured W.
-    config.attributes["attribution_window_seconds"] = attribution_window_hours * 3600
+    window = (policy or DeflectionPolicy()).attribution_window
+    config.attributes["attribution_window_seconds"] = window.total_seconds()
     return config
 
 
-def migrate(engine: Engine, revision: str = "head", *, attribution_window_hours: float = 24.0) -> None:
+def migrate(engine: Engine, revision: str = "head", *, policy: DeflectionPolicy | None = None) -> None:
     """Bring the schema to `revision` with Alembic (idempotent; the service runs it at start-up).
 
     Several workers or instances start at once: one migrates, the others wait, then find it done.
@@ -90,7 +92,7 @@ def migrate(engine: Engine, revision: str = "head", *, attribution_window_hours:
         with _migration_engine(engine) as migrating, migrating.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(7061626)"))
-            config = alembic_config(connection, attribution_window_hours=attribution_window_hours)
+            config = alembic_config(connection, policy=policy)
             command.upgrade(config, revision)
 
 
@@ -152,6 +154,6 @@ def reset_schema(engine: Engine) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def create_tables(engine: Engine, *, attribution_window_hours: float = 24.0) -> None:
+def create_tables(engine: Engine, *, policy: DeflectionPolicy | None = None) -> None:
     """The schema, by migration: the one path for SQLite and PostgreSQL alike."""
-    migrate(engine, attribution_window_hours=attribution_window_hours)
+    migrate(engine, policy=policy)

@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
+from app.deflection import DeflectionPolicy
 from app.keys import Scope, scope_of
 from app.live_index import LiveIndex
 from app.rate_limit import RateLimiter
 from app.report_cache import ReportCache
+from app.report_schemas import GapReport
 from app.settings import Settings
 from app.suggestions import Suggester
 from app.topics import LiveTopics
@@ -32,6 +34,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
+async def get_deflection_policy(request: Request) -> DeflectionPolicy:
+    policy: DeflectionPolicy = request.state.deflection_policy
+    return policy
+
+
 async def get_live_index(request: Request) -> LiveIndex:
     live: LiveIndex = request.state.live_index
     return live
@@ -42,8 +49,8 @@ async def get_suggester(request: Request) -> Suggester:
     return suggester
 
 
-async def get_gap_cache(request: Request) -> ReportCache:
-    cache: ReportCache = request.state.gap_cache
+async def get_gap_cache(request: Request) -> ReportCache[GapReport]:
+    cache: ReportCache[GapReport] = request.state.gap_cache
     return cache
 
 
@@ -58,8 +65,9 @@ async def get_raw_body(request: Request) -> bytes:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-GapCacheDep = Annotated[ReportCache, Depends(get_gap_cache)]
+GapCacheDep = Annotated[ReportCache[GapReport], Depends(get_gap_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
+DeflectionPolicyDep = Annotated[DeflectionPolicy, Depends(get_deflection_policy)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
 LiveTopicsDep = Annotated[LiveTopics, Depends(get_live_topics)]

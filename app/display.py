@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from app.search import SearchHit
+from app.vocabulary import Channel, Label
 
-ANSWERED, LOW_CONFIDENCE, NO_ANSWER = "answered", "low_confidence", "no_answer"
-SEARCH_CHANNELS = ("search",)  # the others (form, api) judge before they show
 # (answered, low_confidence) confidence thresholds where the settings name none for a locale.
 DEFAULT_THRESHOLDS = (0.5, 0.25)
 
@@ -42,25 +41,25 @@ DEFAULT_RELATEDNESS = Relatedness()
 
 @dataclass(frozen=True)
 class ShownSet:
-    label: str
+    label: Label
     confidence: float
-    hits: list[tuple[SearchHit, str]]  # each shown hit with its own label
+    hits: list[tuple[SearchHit, Label]]  # each shown hit with its own label
 
 
-def label_for(confidence: float, thresholds: tuple[float, float]) -> str:
+def label_for(confidence: float, thresholds: tuple[float, float]) -> Label:
     """`answered`, `low_confidence` or `no_answer` for a confidence, by (answered, low_confidence) thresholds."""
     answered, low = thresholds
     if confidence >= answered:
-        return ANSWERED
+        return Label.ANSWERED
     if confidence >= low:
-        return LOW_CONFIDENCE
-    return NO_ANSWER
+        return Label.LOW_CONFIDENCE
+    return Label.NO_ANSWER
 
 
 def shown_set(
     hits: Sequence[SearchHit],
     *,
-    channel: str,
+    channel: Channel,
     thresholds: tuple[float, float],
     confident_only: bool = False,
     relatedness: Relatedness = DEFAULT_RELATEDNESS,
@@ -68,14 +67,14 @@ def shown_set(
     """The hits a channel shows, best first, each labelled, and the set's own label and confidence."""
     ranked = _monotone(hits)
     if not any(relatedness.related(hit) for hit in ranked):
-        return ShownSet(NO_ANSWER, ranked[0].confidence if ranked else 0.0, [])
+        return ShownSet(Label.NO_ANSWER, ranked[0].confidence if ranked else 0.0, [])
     related, confidence = ranked, ranked[0].confidence
     if confident_only:
         related = [hit for hit in related if hit.confidence >= thresholds[0]]
-    elif channel not in SEARCH_CHANNELS and confidence < thresholds[1]:
+    elif channel != Channel.SEARCH and confidence < thresholds[1]:  # the form and the API judge before they show
         related = []
     if not related:
-        return ShownSet(NO_ANSWER, confidence, [])
+        return ShownSet(Label.NO_ANSWER, confidence, [])
     # Shown results are at least worth a look: a label below that would contradict showing them.
     return ShownSet(
         _at_least_low(label_for(confidence, thresholds)),
@@ -98,5 +97,5 @@ def _monotone(hits: Sequence[SearchHit]) -> list[SearchHit]:
     return capped
 
 
-def _at_least_low(label: str) -> str:
-    return LOW_CONFIDENCE if label == NO_ANSWER else label
+def _at_least_low(label: Label) -> Label:
+    return Label.LOW_CONFIDENCE if label == Label.NO_ANSWER else label

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
+from app.deflection import DeflectionPolicy
 from app.models import EVENT_TABLE as _EVENTS
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
@@ -27,11 +28,11 @@ from app.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
 from app.privacy import Redactor
 from app.rollup import apply_event
 from app.topics import LiveTopics
+from app.vocabulary import Action
 
-ACTIONS = ("impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned")
-ARTICLE_ACTIONS = ("click", "helpful", "not_helpful")
+ARTICLE_ACTIONS = frozenset({Action.CLICK, Action.HELPFUL, Action.NOT_HELPFUL})
 # Actions that make an answered set a failing inquiry after it was recorded (gap signals, docs/deflection.md).
-FAILURE_ACTIONS = ("ticket_submitted", "not_helpful")
+FAILURE_ACTIONS = frozenset({Action.TICKET_SUBMITTED, Action.NOT_HELPFUL})
 # Client clocks drift: a timestamp ahead of the server by more than this is taken as "now".
 MAX_CLOCK_SKEW_SECONDS = 300
 
@@ -56,7 +57,7 @@ class InvalidEventError(EventError):
 class EventIn:
     query_id: str
     client_id: str
-    action: str
+    action: Action
     article_id: str | None = None
     position: int | None = None
     idempotency_key: str | None = None
@@ -138,8 +139,7 @@ def record_events(
     events: Sequence[EventIn],
     redactor: Redactor,
     title_of: Callable[[str], str | None] = lambda _article_id: None,
-    window_seconds: float = 24 * 3600,
-    recontact_seconds: float = 7 * 86400,
+    policy: DeflectionPolicy | None = None,
     topics: LiveTopics | None = None,
 ) -> EventReceipt:
     """Validate the whole batch, then store the events not seen before; returns per-event statuses.
@@ -149,6 +149,7 @@ def record_events(
     """
     if not events:
         return EventReceipt()
+    policy = policy or DeflectionPolicy()
     sets: dict[str, _Shown] = {}
     for query_id, intent_id, created, first, article_id, position in session.connection().execute(
         _SHOWN_SETS, {"ids": sorted({e.query_id for e in events})}
@@ -197,8 +198,7 @@ def record_events(
             client_id=row["client_id"],
             action=event.action,
             ts=row["ts_epoch"],
-            window=window_seconds,
-            recontact=recontact_seconds,
+            policy=policy,
         )
         receipt.statuses.append("accepted")
     if topics is not None:
@@ -209,7 +209,7 @@ def record_events(
         }
         _join_live_topics(session, intents=failed, topics=topics)
     session.commit()
-    ticket = next((e for e in events if e.action == "ticket_submitted"), None)
+    ticket = next((e for e in events if e.action == Action.TICKET_SUBMITTED), None)
     if ticket is not None:
         receipt.handoff = handoff_summary(session, query_id=ticket.query_id, title_of=title_of)
     return receipt
@@ -290,8 +290,8 @@ def handoff_summary(session: Session, *, query_id: str, title_of: Callable[[str]
             col(Event.query_id).in_(intent_sets.union(select(SuggestionSet.id).where(SuggestionSet.id == query_id)))
         )
     ).all()
-    clicked = list(dict.fromkeys(a for action, a in acted if action == "click" and a))
-    helpful = list(dict.fromkeys(a for action, a in acted if action in ("helpful", "solved") and a))
+    clicked = list(dict.fromkeys(a for action, a in acted if action == Action.CLICK and a))
+    helpful = list(dict.fromkeys(a for action, a in acted if action in (Action.HELPFUL, Action.SOLVED) and a))
 
     def names(ids: list[str]) -> str:
         return "; ".join(title_of(i) or i for i in ids) or "none"

@@ -7,9 +7,8 @@ tickets (app/tickets.py). Each signal is counted apart. Each topic gets key-term
 trend, examples, the closest article and a verdict, ranked by impact (volume x failure rate).
 
 A report whose period reaches the present publishes its topics, with stable ids and centroids, as
-the live topics that new failing inquiries join at write time (app/topics.py).
-
-Errors: `GapReportError` is the base.
+the live topics that new failing inquiries join at write time (app/topics.py). A period that cannot be
+reported is app/deflection.py's `InvalidPeriodError`; the gap report raises no errors of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import math
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +30,22 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.deflection import CLASSIFIED_SETS_SQL, Period, deflection_report
+from app.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, Period, deflection_report
 from app.models import unpacked_vector
+from app.report_schemas import (
+    ArticleShownButFailing,
+    ClosestArticle,
+    GapReport,
+    GapReportTopic,
+    NeverShownArticle,
+    TopicTrend,
+    UnansweredQuestion,
+    UnansweredQuestions,
+)
 from app.search import SearchIndex
 from app.topic_space import TopicSpace
 from app.topics import publish_topics, ticket_summary
+from app.vocabulary import Label
 from indexer.analysis import Analyzer, Token, has_japanese
 from indexer.embedding import is_japanese_text, unit_rows
 
@@ -48,10 +59,6 @@ _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲し
 DIRECT_CLUSTERING_LIMIT = 3000
 
 
-class GapReportError(Exception):
-    """Base of gap report errors."""
-
-
 @dataclass(frozen=True)
 class GapSettings:
     # Average-linkage cosine inside a topic; None: the topic space's own (app/topic_space.py), chosen on val.
@@ -60,7 +67,6 @@ class GapSettings:
     straggler_margin: float = 0.1
     article_similarity: float = 0.55  # a topic whose centroid is at least this close to an article: "article fails"
     min_topic_size: int = 2
-    window_seconds: float = 24 * 3600
     examples: int = 5
     # An article shown at least this often whose CTR or deflection rate is below these is "shown but failing".
     weak_article_min_shown: int = 10
@@ -93,13 +99,12 @@ WHERE s.vector IS NOT NULL
 )
 
 
-def inquiries(session: Session, *, period: Period, window_seconds: float) -> tuple[list[Inquiry], list[Inquiry]]:
+def inquiries(session: Session, *, period: Period, window: dt.timedelta) -> tuple[list[Inquiry], list[Inquiry]]:
     """(failing, answered) search intents of the period, with their vectors and failure signals."""
     params = {
         "start": period.start.timestamp(),
         "end": period.end.timestamp(),
-        "window": window_seconds,
-        "recontact": window_seconds,
+        "window": window.total_seconds(),
         "now": time.time(),
         "no": False,
     }
@@ -109,7 +114,7 @@ def inquiries(session: Session, *, period: Period, window_seconds: float) -> tup
         signals = set()
         if row.result_count == 0:
             signals.add("no_result")
-        if row.label == "low_confidence":
+        if row.label == Label.LOW_CONFIDENCE:
             signals.add("low_confidence")
         if row.outcome == "not_deflected":
             signals.add("ticket_after_suggestions")
@@ -265,8 +270,12 @@ def build_topics(
     index: SearchIndex | None,
     analyzer: Analyzer,
     settings: GapSettings,
-) -> tuple[list[dict[str, Any]], npt.NDArray[np.int64], Vectors]:
-    """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids."""
+    previous: Sequence[Inquiry] = (),
+) -> tuple[list[GapReportTopic], npt.NDArray[np.int64], Vectors]:
+    """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids.
+
+    Each topic's trend counts the `previous` period's failing inquiries that fall near it.
+    """
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
@@ -286,47 +295,58 @@ def build_topics(
         nearest = similarity.argmax(axis=1)
         close = similarity[np.arange(len(noise)), nearest] >= similarity_inside - settings.straggler_margin
         labels[noise[close]] = np.array(topic_ids)[nearest[close]]
-    answered_per_topic = Counter[int]()
-    if answered and topic_ids:
-        similarity = space.project(np.vstack([a.vector for a in answered])) @ centroids.T
-        nearest = similarity.argmax(axis=1)
-        for row, topic in enumerate(nearest.tolist()):
-            if similarity[row, topic] >= similarity_inside:
-                answered_per_topic[topic] += 1
+    answered_per_topic = _near_topics(answered, space=space, centroids=centroids, similarity=similarity_inside)
+    previous_per_topic = _near_topics(previous, space=space, centroids=centroids, similarity=similarity_inside)
     # Each failing text is analysed once, for these counts and for its topic's label.
     analysed = [AnalysedText.of(inquiry.text, analyzer) for inquiry in failing]
     corpus_counts: Counter[str] = Counter()
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})
-    topics: list[dict[str, Any]] = []
+    topics: list[GapReportTopic] = []
     for position, topic in enumerate(topic_ids):
         rows = np.flatnonzero(labels == topic)
         members = [failing[i] for i in rows]
-        volume = len(members)
+        volume, before = len(members), previous_per_topic[position]
         failure_rate = volume / (volume + answered_per_topic[position])
         # Articles are embedded in the model's space, not the topic space: compare the members' raw mean.
         article_id, article_similarity = closest_article(index, _unit(vectors[rows].mean(axis=0)))
-        signals = Counter(signal for m in members for signal in m.signals)
         topics.append(
-            {
-                "label": topic_label([analysed[i] for i in rows], corpus_counts, len(failing)),
-                "volume": volume,
-                "share": round(volume / len(failing), 4),
-                "failure_rate": round(failure_rate, 4),
-                "impact": round(volume * failure_rate, 3),
-                "locales": dict(Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members)),
-                "signals": dict(signals),
-                "examples": _examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
-                "query_ids": [m.query_id for m in members if m.source == SUGGESTION_SET],
-                "ticket_ids": [m.query_id for m in members if m.source == IMPORTED_TICKET],
-                "closest_article": {"article_id": article_id, "similarity": round(article_similarity, 4)},
-                "verdict": "article_fails"
+            GapReportTopic(
+                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing)),
+                volume=volume,
+                share=round(volume / len(failing), 4),
+                failure_rate=round(failure_rate, 4),
+                impact=round(volume * failure_rate, 3),
+                locales=Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members),
+                signals=Counter(signal for m in members for signal in m.signals),
+                examples=_examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
+                query_ids=[m.query_id for m in members if m.source == SUGGESTION_SET],
+                ticket_ids=[m.query_id for m in members if m.source == IMPORTED_TICKET],
+                closest_article=ClosestArticle(article_id=article_id, similarity=round(article_similarity, 4)),
+                verdict="article_fails"
                 if article_id and article_similarity >= settings.article_similarity
                 else "missing_article",
-            }
+                trend=TopicTrend(
+                    previous_volume=before, change=round((volume - before) / before, 4) if before else None
+                ),
+            )
         )
-    order = sorted(range(len(topics)), key=lambda i: -float(topics[i]["impact"]))
+    order = sorted(range(len(topics)), key=lambda i: -topics[i].impact)
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
+
+
+def _near_topics(
+    inquiries: Sequence[Inquiry], *, space: TopicSpace, centroids: Vectors, similarity: float
+) -> Counter[int]:
+    """Per topic (its row in `centroids`), the inquiries whose nearest topic it is, at least `similarity` close."""
+    counts = Counter[int]()
+    if inquiries and len(centroids):
+        closeness = space.project(np.vstack([inquiry.vector for inquiry in inquiries])) @ centroids.T
+        nearest = closeness.argmax(axis=1)
+        for row, topic in enumerate(nearest.tolist()):
+            if closeness[row, topic] >= similarity:
+                counts[topic] += 1
+    return counts
 
 
 def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
@@ -358,15 +378,16 @@ def gap_report(
     period: Period,
     index: SearchIndex | None,
     analyzer: Analyzer,
+    policy: DeflectionPolicy | None = None,
     settings: GapSettings | None = None,
-) -> dict[str, Any]:
+) -> GapReport:
     """The content team's report: ranked topics, trend against the previous period, and weak articles."""
-    settings = settings or GapSettings()
+    policy, settings = policy or DeflectionPolicy(), settings or GapSettings()
     computed = time.time()
-    failing, answered = inquiries(session, period=period, window_seconds=settings.window_seconds)
+    failing, answered = inquiries(session, period=period, window=policy.attribution_window)
     failing += imported_tickets(session, period=period)
     previous = Period(period.start - (period.end - period.start), period.start)
-    previous_failing, _ = inquiries(session, period=previous, window_seconds=settings.window_seconds)
+    previous_failing, _ = inquiries(session, period=previous, window=policy.attribution_window)
     previous_failing += imported_tickets(session, period=previous)
     # Inquiries embedded by a model used before this index's cannot be compared with the rest: set aside, counted.
     dim = index.build.dense.d if index is not None else _commonest_dim(failing)
@@ -374,50 +395,11 @@ def gap_report(
     failing, answered, previous_failing = (
         [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
     )
-    topics, _labels, centroids = build_topics(failing, answered, index=index, analyzer=analyzer, settings=settings)
-    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
-    previous_counts = Counter[int]()
-    if previous_failing and len(centroids):
-        similarity = space.project(np.vstack([p.vector for p in previous_failing])) @ centroids.T
-        for row, topic in enumerate(similarity.argmax(axis=1).tolist()):
-            if similarity[row, topic] >= settings.similarity_in(space):
-                previous_counts[topic] += 1
-    for position, topic in enumerate(topics):
-        before = previous_counts[position]
-        topic["trend"] = {
-            "previous_volume": before,
-            "change": round((topic["volume"] - before) / before, 4) if before else None,
-        }
-    clustered = sum(topic["volume"] for topic in topics)
-    articles = deflection_report(
-        session, period=period, group_by="article", window_hours=settings.window_seconds / 3600
-    )["groups"]
-    weak = [
-        {
-            "article_id": row["key"],
-            "title": _title(index, row["key"]),
-            "shown": row["shown"],
-            "ctr": row["ctr"],
-            "deflection_rate": row["deflection_rate"],
-            "not_helpful": row["not_helpful"],
-        }
-        for row in articles
-        if row["shown"] >= settings.weak_article_min_shown
-        and (
-            (row["ctr"] or 0) < settings.weak_article_ctr
-            or (row["deflection_rate"] or 0) < settings.weak_article_deflection
-        )
-    ]
-    shown_ids = {row["key"] for row in articles}
-    never_shown = (
-        sorted(
-            (a for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids),
-            key=lambda article: article.id,
-        )
-        if index
-        else []
+    topics, _labels, centroids = build_topics(
+        failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
     )
-    _identify_topics(
+    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
+    live_ids = _live_topic_ids(
         session,
         topics,
         centroids,
@@ -427,37 +409,66 @@ def gap_report(
         similarity=settings.similarity_in(space),
         keep_id_similarity=settings.topic_id_similarity,
     )
-    in_topics = {q for t in topics for q in (*t["query_ids"], *t["ticket_ids"])}
-    return {
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "computed_at": dt.datetime.fromtimestamp(computed, dt.UTC).isoformat(),
-        "failing_inquiries": len(failing),
-        "failing_inquiries_of_another_model": other_model,
-        "imported_tickets": sum(i.source == IMPORTED_TICKET for i in failing),
-        "signals": dict(Counter(signal for i in failing for signal in i.signals)),
-        "clustered": clustered,
-        "new_inquiries": 0 if any(t["topic_id"] for t in topics) else None,
-        "unclustered_query_ids": sorted(
+    topics = [
+        topic.model_copy(update={"topic_id": topic_id, "new_inquiries": 0}) if topic_id else topic
+        for topic, topic_id in zip(topics, live_ids, strict=True)
+    ]
+    articles = deflection_report(session, period=period, group_by="article", policy=policy).groups
+    weak = [
+        ArticleShownButFailing(
+            article_id=row.key,
+            title=_title(index, row.key),
+            shown=row.shown,
+            ctr=row.ctr,
+            deflection_rate=row.deflection_rate,
+            not_helpful=row.not_helpful,
+        )
+        for row in articles
+        if row.shown >= settings.weak_article_min_shown
+        and (
+            (row.ctr or 0) < settings.weak_article_ctr or (row.deflection_rate or 0) < settings.weak_article_deflection
+        )
+    ]
+    shown_ids = {row.key for row in articles}
+    never_shown = (
+        sorted(
+            (a for a in index.build.articles.values() if a.visibility == "public" and a.id not in shown_ids),
+            key=lambda article: article.id,
+        )
+        if index
+        else []
+    )
+    in_topics = {q for t in topics for q in (*t.query_ids, *t.ticket_ids)}
+    return GapReport(
+        from_=period.start,
+        to=period.end,
+        computed_at=dt.datetime.fromtimestamp(computed, dt.UTC),
+        failing_inquiries=len(failing),
+        failing_inquiries_of_another_model=other_model,
+        imported_tickets=sum(i.source == IMPORTED_TICKET for i in failing),
+        signals=Counter(signal for i in failing for signal in i.signals),
+        clustered=sum(topic.volume for topic in topics),
+        new_inquiries=0 if any(live_ids) else None,
+        unclustered_query_ids=sorted(
             i.query_id for i in failing if i.source == SUGGESTION_SET and i.query_id not in in_topics
         ),
-        "unclustered_ticket_ids": sorted(
+        unclustered_ticket_ids=sorted(
             i.query_id for i in failing if i.source == IMPORTED_TICKET and i.query_id not in in_topics
         ),
-        "topics": topics,
-        "articles_shown_but_failing": sorted(weak, key=lambda row: -row["shown"]),
-        "articles_never_shown": [article.id for article in never_shown],
+        topics=topics,
+        articles_shown_but_failing=sorted(weak, key=lambda row: -row.shown),
+        articles_never_shown=[article.id for article in never_shown],
         # The same articles as the content team reads them: by title, with where they live.
-        "articles_never_shown_detail": [
-            {"article_id": a.id, "title": a.title, "locale": a.locale, "category": a.category, "url": a.url}
+        articles_never_shown_detail=[
+            NeverShownArticle(article_id=a.id, title=a.title, locale=a.locale, category=a.category, url=a.url)
             for a in never_shown
         ],
-    }
+    )
 
 
-def _identify_topics(
+def _live_topic_ids(
     session: Session,
-    topics: list[dict[str, Any]],
+    topics: list[GapReportTopic],
     centroids: Vectors,
     *,
     period: Period,
@@ -465,18 +476,15 @@ def _identify_topics(
     space: TopicSpace,
     similarity: float,
     keep_id_similarity: float,
-) -> None:
-    """Give each topic its `topic_id` and `new_inquiries` (0: just computed) when the period reaches the present.
+) -> list[str | None]:
+    """Each topic's live `topic_id` when the period reaches the present, else None.
 
     Those topics become the live ones that new failing inquiries join at write time; a report of a
     past period names no live topics (its ids are null).
     """
-    for topic in topics:
-        topic["topic_id"] = None
-        topic["new_inquiries"] = None
     # A minute of slack: the default period ends at the moment the request was parsed.
     if period.end.timestamp() < computed - 60:
-        return
+        return [None] * len(topics)
     try:
         published = publish_topics(
             session,
@@ -492,10 +500,9 @@ def _identify_topics(
         # The report still answers; new inquiries keep joining the previous live topics.
         session.rollback()
         logger.exception("gap topics not published")
-        return
-    for topic, topic_id in zip(topics, published.ids, strict=False):  # the top MAX_LIVE_TOPICS only
-        topic["topic_id"] = topic_id
-        topic["new_inquiries"] = 0
+        return [None] * len(topics)
+    # Only the top MAX_LIVE_TOPICS are published: the rest get no id.
+    return [*published.ids, *[None] * (len(topics) - len(published.ids))]
 
 
 def _commonest_dim(inquiries: list[Inquiry]) -> int:
@@ -508,11 +515,11 @@ def _title(index: SearchIndex | None, article_id: str) -> str | None:
     return article.title if article else None
 
 
-_UNANSWERED = """
+_UNANSWERED = f"""
 SELECT s.text, s.label, COUNT(*) AS asked, MAX(s.created_epoch) AS last_epoch
 FROM suggestion_set s
 WHERE s.created_epoch >= :start AND s.created_epoch < :end AND s.composing = :no AND s.superseded = :no
-  AND s.text IS NOT NULL AND s.label IN ('no_answer', 'low_confidence') {label_filter}
+  AND s.text IS NOT NULL AND s.label IN ('{Label.NO_ANSWER}', '{Label.LOW_CONFIDENCE}') {{label_filter}}
 GROUP BY s.text, s.label
 ORDER BY asked DESC, last_epoch DESC
 LIMIT :limit
@@ -520,8 +527,8 @@ LIMIT :limit
 
 
 def unanswered_questions(
-    session: Session, *, period: Period, label: str | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
+    session: Session, *, period: Period, label: Label | None = None, limit: int = 100
+) -> UnansweredQuestions:
     """No-answer and low-confidence questions of the period (redacted as stored), most asked first."""
     params: dict[str, Any] = {
         "start": period.start.timestamp(),
@@ -534,12 +541,13 @@ def unanswered_questions(
         label_filter = "AND s.label = :label"
         params["label"] = label
     rows = session.execute(text(_UNANSWERED.format(label_filter=label_filter)), params)
-    return [
-        {
-            "text": row.text,
-            "label": row.label,
-            "asked": int(row.asked),
-            "last_seen": dt.datetime.fromtimestamp(float(row.last_epoch), dt.UTC).isoformat(timespec="seconds"),
-        }
+    questions = [
+        UnansweredQuestion(
+            text=row.text,
+            label=row.label,
+            asked=int(row.asked),
+            last_seen=dt.datetime.fromtimestamp(float(row.last_epoch), dt.UTC).replace(microsecond=0),
+        )
         for row in rows
     ]
+    return UnansweredQuestions(from_=period.start, to=period.end, questions=questions)

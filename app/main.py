@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from app.calibration import calibration_for, load_calibrations
 from app.db import create_tables, make_engine
-from app.deflection import ReportError
+from app.deflection import DeflectionPolicy, ReportError
 from app.deps import AccessError
 from app.events import EventError, UnknownQueryError
 from app.live_index import LiveIndex
@@ -30,6 +30,7 @@ from app.middleware import GuardMiddleware
 from app.privacy import Redactor
 from app.rate_limit import RateLimited, make_rate_limiter
 from app.report_cache import ReportCache
+from app.report_schemas import GapReport
 from app.retention import purge_expired_questions, purge_expired_tickets
 from app.routers import events, gaps, health, metrics, pages, reports, suggest, tickets
 from app.settings import Settings
@@ -56,8 +57,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         # One BLAS thread: each worker answers a request per core, and BLAS's own threads would spin against
         # the other requests (and workers) for the same cores.
         threadpool_limits(limits=1, user_api="blas")
+        policy = DeflectionPolicy.of(settings)
         engine = make_engine(settings.database_url)
-        create_tables(engine, attribution_window_hours=settings.attribution_window_hours)
+        create_tables(engine, policy=policy)
         # Requests embed their questions in threads: those asked while the model is busy go in one batch.
         model = BatchingEmbedder(embedder or load_embedder(settings.model), on_batch=QUERY_BATCH_SIZE.observe)
         analyzer = Analyzer(morphological=settings.morphological_analysis)
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = {
             "settings": settings,
             "engine": engine,
+            "deflection_policy": policy,
             "live_index": live_index,
             "suggester": Suggester(
                 embedder=model,
@@ -93,7 +96,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 per_client=settings.rate_limit_per_minute,
                 per_key=settings.rate_limit_per_key_per_minute,
             ),
-            "gap_cache": ReportCache(max_stale_seconds=settings.gap_report_max_stale_seconds),
+            "gap_cache": ReportCache[GapReport](max_stale_seconds=settings.gap_report_max_stale_seconds),
         }
         tasks = [
             asyncio.create_task(_watch_index(live_index, settings.index_poll_seconds)),

@@ -10,26 +10,27 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+R = TypeVar("R")
 _VERSION = (
     "SELECT (SELECT COUNT(*) FROM suggestion_set), (SELECT COUNT(*) FROM event), (SELECT COUNT(*) FROM helpdesk_ticket)"
 )
 
 
-class ReportCache:
+class ReportCache(Generic[R]):
     """Reports keyed by their parameters, each with the data's version (row counts: cheap, and any write moves them)."""
 
     def __init__(self, size: int = 32, *, max_stale_seconds: float = 0.0) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float, dict[str, Any]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float, R]] = OrderedDict()
         self._size = size
         self._max_stale = max_stale_seconds
         self._lock = threading.Lock()
 
-    def get(self, session: Session, key: tuple[Any, ...]) -> dict[str, Any] | None:
+    def get(self, session: Session, key: tuple[Any, ...]) -> R | None:
         with self._lock:
             entry = self._entries.get(key)
         if entry is None:
@@ -42,7 +43,7 @@ class ReportCache:
                 self._entries.move_to_end(key)
         return report
 
-    def put(self, session: Session, key: tuple[Any, ...], report: dict[str, Any]) -> None:
+    def put(self, session: Session, key: tuple[Any, ...], report: R) -> None:
         version = _version(session)
         with self._lock:
             self._entries[key] = (version, time.monotonic(), report)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
+
+from pydantic import BaseModel
+
+from app.report_schemas import DeflectionReport, GapReport
+
+# What a report endpoint's OpenAPI says of its format=csv answer.
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 def _cell(value: Any) -> Any:
@@ -13,8 +21,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def deflection_csv(report: dict[str, Any]) -> str:
-    rows = [{"key": "total", **report["totals"]}] + report["groups"]
+def deflection_csv(report: DeflectionReport) -> str:
+    rows = [{"key": "total", **report.totals.model_dump()}] + [group.model_dump() for group in report.groups]
     output = io.StringIO()
     writer = csv.DictWriter(output, fieldnames=list(rows[0]), extrasaction="ignore")
     writer.writeheader()
@@ -23,7 +31,7 @@ def deflection_csv(report: dict[str, Any]) -> str:
     return output.getvalue()
 
 
-def gaps_csv(report: dict[str, Any]) -> str:
+def gaps_csv(report: GapReport) -> str:
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(
@@ -46,37 +54,38 @@ def gaps_csv(report: dict[str, Any]) -> str:
             "new_inquiries",
         ]
     )
-    for rank, topic in enumerate(report["topics"], start=1):
+    for rank, topic in enumerate(report.topics, start=1):
         writer.writerow(
             [
                 _cell(v)
                 for v in (
                     rank,
-                    topic["label"],
-                    topic["verdict"],
-                    topic["volume"],
-                    topic["share"],
-                    topic["failure_rate"],
-                    topic["impact"],
-                    topic["trend"]["previous_volume"],
-                    topic["closest_article"]["article_id"],
-                    topic["closest_article"]["similarity"],
-                    " | ".join(topic["examples"]),
-                    " ".join(topic["query_ids"]),
-                    " ".join(topic.get("ticket_ids", [])),
-                    topic.get("signals", {}).get("imported_ticket", 0),
-                    topic.get("topic_id"),
-                    topic.get("new_inquiries"),
+                    topic.label,
+                    topic.verdict,
+                    topic.volume,
+                    topic.share,
+                    topic.failure_rate,
+                    topic.impact,
+                    topic.trend.previous_volume,
+                    topic.closest_article.article_id,
+                    topic.closest_article.similarity,
+                    " | ".join(topic.examples),
+                    " ".join(topic.query_ids),
+                    " ".join(topic.ticket_ids),
+                    topic.signals.get("imported_ticket", 0),
+                    topic.topic_id,
+                    topic.new_inquiries,
                 )
             ]
         )
     return output.getvalue()
 
 
-def rows_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def rows_csv(rows: Sequence[BaseModel], columns: list[str]) -> str:
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
+        values = row.model_dump(mode="json")
+        writer.writerow([_cell(values.get(column)) for column in columns])
     return output.getvalue()

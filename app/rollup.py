@@ -19,19 +19,21 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, Integer, Update, bindparam, case, select, text
 from sqlmodel import Session
 
+from app.deflection import DeflectionPolicy
 from app.models import EVENT_TABLE as _EVENTS
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
+from app.vocabulary import Action
 
 ACTION_FLAGS = {
-    "click": {"clicked": True},
-    "helpful": {"helpful": True, "explicit": True},
-    "solved": {"explicit": True},
-    "not_helpful": {"not_helpful": True},
-    "ticket_submitted": {"ticketed": True},
+    Action.CLICK: {"clicked": True},
+    Action.HELPFUL: {"helpful": True, "explicit": True},
+    Action.SOLVED: {"explicit": True},
+    Action.NOT_HELPFUL: {"not_helpful": True},
+    Action.TICKET_SUBMITTED: {"ticketed": True},
 }
 # What an event naming an article sets on that article's rows (app.events requires the article for these).
-ARTICLE_FLAGS = {"click": "clicked", "helpful": "helpful", "not_helpful": "not_helpful"}
+ARTICLE_FLAGS = {Action.CLICK: "clicked", Action.HELPFUL: "helpful", Action.NOT_HELPFUL: "not_helpful"}
 NO_ARTICLE_FLAGS: Mapping[str, bool] = MappingProxyType(dict.fromkeys(ARTICLE_FLAGS.values(), False))
 
 
@@ -57,12 +59,12 @@ _RECONTACTED = (
 
 
 @cache
-def _intent_update(action: str, with_position: bool) -> Update | None:
+def _intent_update(action: Action, with_position: bool) -> Update | None:
     """UPDATE of the flags `action` sets on the sets of an intent within the window (None: it sets none)."""
     flags: dict[str, Any] = dict(ACTION_FLAGS.get(action, {}))
     if not flags:
         return None
-    if action == "click" and with_position:
+    if action == Action.CLICK and with_position:
         # The first article clicked is the one at the lowest position.
         current, position = _SETS.c.click_position, bindparam("position", type_=Integer)
         flags["click_position"] = case((current.is_(None) | (current > position), position), else_=current)
@@ -70,7 +72,7 @@ def _intent_update(action: str, with_position: bool) -> Update | None:
 
 
 @cache
-def _article_update(action: str) -> Update:
+def _article_update(action: Action) -> Update:
     """UPDATE of an article's flag on the sets of an intent within the window that showed it."""
     sets = select(_SETS.c.id).where(_SETS.c.intent_id == bindparam("intent"), _SETS.c.created_epoch >= _SINCE)
     return (
@@ -86,10 +88,9 @@ def apply_event(
     intent_id: str,
     first_article: str | None,
     client_id: str,
-    action: str,
+    action: Action,
     ts: float,
-    window: float,
-    recontact: float,
+    policy: DeflectionPolicy,
     position: int | None = None,
     article_id: str | None = None,
 ) -> None:
@@ -101,13 +102,14 @@ def apply_event(
     if statement is None:
         return
     connection = session.connection()
+    window, recontact = policy.attribution_window.total_seconds(), policy.recontact_horizon.total_seconds()
     parameters: dict[str, Any] = {"intent": intent_id, "since": ts - window}
-    if action == "click" and position is not None:
+    if action == Action.CLICK and position is not None:
         parameters["position"] = position
     connection.execute(statement, parameters)
     if action in ARTICLE_FLAGS and article_id is not None:
         connection.execute(_article_update(action), {"intent": intent_id, "since": ts - window, "article": article_id})
-    if action != "ticket_submitted" or not client_id:
+    if action != Action.TICKET_SUBMITTED or not client_id:
         return
     connection.execute(_TICKETED, {"client": client_id, "since": ts - window, "until": ts})
     if first_article is not None:
@@ -133,14 +135,15 @@ def article_flags_of_intent(connection: Connection, intent_id: str) -> dict[str,
     return flags
 
 
-def _intent_had(actions: str) -> str:
+def _intent_had(*actions: Action) -> str:
+    listed = ", ".join(f"'{action}'" for action in actions)
     # Nested EXISTS so that planners go set -> its intent's sets -> their events, never event-by-action first.
     return f"""EXISTS (SELECT 1 FROM suggestion_set m WHERE m.intent_id = suggestion_set.intent_id AND EXISTS (
-                 SELECT 1 FROM event e WHERE e.query_id = m.id AND e.action IN ({actions})
+                 SELECT 1 FROM event e WHERE e.query_id = m.id AND e.action IN ({listed})
                    AND e.ts_epoch <= suggestion_set.created_epoch + :window))"""
 
 
-def _intent_named(action: str) -> str:
+def _intent_named(action: Action) -> str:
     # An event naming this row's article, on any set of its set's intent, within W.
     return f"""EXISTS (SELECT 1 FROM suggestion_set s JOIN suggestion_set m ON m.intent_id = s.intent_id
                  JOIN event e ON e.query_id = m.id
@@ -150,19 +153,19 @@ def _intent_named(action: str) -> str:
 
 _REBUILD = [
     f"""UPDATE suggestion_set SET
-         clicked = {_intent_had("'click'")},
+         clicked = {_intent_had(Action.CLICK)},
          click_position = (SELECT MIN(e.position) FROM suggestion_set m JOIN event e ON e.query_id = m.id
-                           WHERE m.intent_id = suggestion_set.intent_id AND e.action = 'click'
+                           WHERE m.intent_id = suggestion_set.intent_id AND e.action = '{Action.CLICK}'
                              AND e.ts_epoch <= suggestion_set.created_epoch + :window),
-         explicit = {_intent_had("'solved', 'helpful'")},
-         helpful = {_intent_had("'helpful'")},
-         not_helpful = {_intent_had("'not_helpful'")},
-         ticketed = {_intent_had("'ticket_submitted'")}
+         explicit = {_intent_had(Action.SOLVED, Action.HELPFUL)},
+         helpful = {_intent_had(Action.HELPFUL)},
+         not_helpful = {_intent_had(Action.NOT_HELPFUL)},
+         ticketed = {_intent_had(Action.TICKET_SUBMITTED)}
                  OR EXISTS (SELECT 1 FROM event t WHERE t.client_id = suggestion_set.client_id
-                              AND t.action = 'ticket_submitted' AND t.ts_epoch >= suggestion_set.created_epoch
+                              AND t.action = '{Action.TICKET_SUBMITTED}' AND t.ts_epoch >= suggestion_set.created_epoch
                               AND t.ts_epoch <= suggestion_set.created_epoch + :window),
          recontacted = EXISTS (SELECT 1 FROM event t JOIN suggestion_set later ON later.id = t.query_id
-                               WHERE t.client_id = suggestion_set.client_id AND t.action = 'ticket_submitted'
+                               WHERE t.client_id = suggestion_set.client_id AND t.action = '{Action.TICKET_SUBMITTED}'
                                  AND later.first_article = suggestion_set.first_article
                                  AND t.ts_epoch > suggestion_set.created_epoch + :window
                                  AND t.ts_epoch <= suggestion_set.created_epoch + :recontact)
@@ -173,8 +176,13 @@ _REBUILD = [
 ]
 
 
-def rebuild(session: Session, *, window: float, recontact: float, since: float = 0.0) -> None:
+def rebuild(session: Session, *, policy: DeflectionPolicy, since: float = 0.0) -> None:
     """Recompute every flag from the stored events (after a change of W or R, or a bulk import)."""
+    parameters = {
+        "window": policy.attribution_window.total_seconds(),
+        "recontact": policy.recontact_horizon.total_seconds(),
+        "since": since,
+    }
     for statement in _REBUILD:
-        session.execute(text(statement), {"window": window, "recontact": recontact, "since": since})
+        session.execute(text(statement), parameters)
     session.commit()

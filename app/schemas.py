@@ -8,9 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.suggestions import DEFAULT_LIMIT, MAX_LIMIT
-
-Channel = Literal["search", "form", "api"]
-Label = Literal["answered", "low_confidence", "no_answer"]
+from app.vocabulary import Action, Channel, Label
 
 
 class SuggestFilters(BaseModel):
@@ -25,7 +23,7 @@ class SuggestRequestBody(BaseModel):
 
     text: str = Field(description="the customer's question as typed", max_length=100_000)
     locale: str | None = Field(default=None, max_length=16, description="the caller's locale; results prefer it")
-    channel: Channel = "api"
+    channel: Channel = Channel.API
     client_id: str | None = Field(default=None, max_length=128, description="pseudonymous id chosen by the client")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     filters: SuggestFilters | None = None
@@ -69,9 +67,6 @@ class ReadinessReport(BaseModel):
     database: bool
     model: str
     instance: str = Field(description="host:pid of the worker that answered, to tell workers and instances apart")
-
-
-Action = Literal["impression", "click", "helpful", "not_helpful", "solved", "ticket_submitted", "form_abandoned"]
 
 
 class EventBody(BaseModel):

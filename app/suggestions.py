@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.calibration import Calibration
 from app.db import retrying_lock_conflicts
-from app.display import ANSWERED, NO_ANSWER, shown_set
+from app.display import shown_set
 from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
 from app.models import SUGGESTION_SET_TABLE as _SETS
 from app.models import packed_vector
@@ -28,10 +28,10 @@ from app.privacy import Redactor
 from app.rollup import NO_ARTICLE_FLAGS, article_flags_of_intent
 from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
 from app.topics import LiveTopics
+from app.vocabulary import Channel, Label
 from indexer.analysis import normalize
 from indexer.embedding import Embedder
 
-CHANNELS = ("search", "form", "api")
 logger = logging.getLogger("deflect.suggest")
 # Results in a suggestion set unless the caller asks for another number, and the most it may ask for.
 DEFAULT_LIMIT, MAX_LIMIT = 5, 20
@@ -54,7 +54,7 @@ class IndexUnavailableError(SuggestError):
 @dataclass(frozen=True)
 class SuggestRequest:
     text: str
-    channel: str = "api"
+    channel: Channel = Channel.API
     locale: str | None = None
     client_id: str | None = None
     limit: int = DEFAULT_LIMIT
@@ -66,9 +66,9 @@ class SuggestRequest:
 @dataclass(frozen=True)
 class SuggestionResult:
     query_id: str
-    label: str
+    label: Label
     confidence: float
-    hits: list[tuple[SearchHit, str]]  # each hit with its own label
+    hits: list[tuple[SearchHit, Label]]  # each hit with its own label
     recorded: bool = True  # False when the database was down: answered, but events against it will 404
 
 
@@ -134,8 +134,8 @@ def suggest(
     if index is None:
         raise IndexUnavailableError("no search index is loaded")
     thresholds = policy.thresholds_for(request.locale)
-    hits: list[tuple[SearchHit, str]] = []
-    label, confidence = NO_ANSWER, 0.0
+    hits: list[tuple[SearchHit, Label]] = []
+    label, confidence = Label.NO_ANSWER, 0.0
     vector: bytes | None = None
     query_vector = None
     if len(text) >= policy.min_query_chars:
@@ -158,7 +158,7 @@ def suggest(
     # In memory, no database read: a few hundred centroids at most (app/topics.py).
     gap_topic_id = (
         suggester.topics.assign(query_vector)
-        if suggester.topics is not None and query_vector is not None and label != ANSWERED
+        if suggester.topics is not None and query_vector is not None and label != Label.ANSWERED
         else None
     )
     query_id = uuid.uuid4().hex
@@ -248,7 +248,7 @@ def _record(
     policy: SuggestPolicy,
     label: str,
     confidence: float,
-    hits: list[tuple[SearchHit, str]],
+    hits: list[tuple[SearchHit, Label]],
     build_id: str,
     vector: bytes | None,
     gap_topic_id: str | None = None,

@@ -23,8 +23,8 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from app.deflection import Period
 from app.models import GapTopic, GapTopicSet, HelpdeskTicket, SuggestionSet
+from app.report_schemas import GapReport, GapReportTopic, GapTopicInquiries, LiveGapTopic, LiveGapTopics, TopicInquiry
 from app.topic_space import TopicSpace
 
 Vectors = npt.NDArray[np.float32]
@@ -129,7 +130,7 @@ def load_topic_set(session: Session) -> TopicSet:
 def publish_topics(
     session: Session,
     *,
-    topics: list[dict[str, Any]],
+    topics: Sequence[GapReportTopic],
     centroids: Vectors,
     period: Period,
     computed_epoch: float,
@@ -164,9 +165,9 @@ def publish_topics(
                     "set_id": saved.id,
                     "id": topic_id,
                     "rank": rank,
-                    "label": topic["label"],
-                    "verdict": topic["verdict"],
-                    "volume": topic["volume"],
+                    "label": topic.label,
+                    "verdict": topic.verdict,
+                    "volume": topic.volume,
                     "centroid": np.ascontiguousarray(centroid, dtype=np.float32).tobytes(),
                 }
                 for rank, (topic_id, topic, centroid) in enumerate(zip(ids, topics, centroids, strict=True), start=1)
@@ -219,44 +220,43 @@ def new_inquiry_counts(session: Session, *, since: float) -> Counter[str]:
     return counts
 
 
-def with_new_inquiries(session: Session, report: dict[str, Any]) -> dict[str, Any]:
+def with_new_inquiries(session: Session, report: GapReport) -> GapReport:
     """The report (a copy) with each live topic's `new_inquiries`: those that joined it since it was computed."""
-    if not any(topic.get("topic_id") for topic in report["topics"]):
+    if not any(topic.topic_id for topic in report.topics):
         return report
-    counts = new_inquiry_counts(session, since=dt.datetime.fromisoformat(report["computed_at"]).timestamp())
+    counts = new_inquiry_counts(session, since=report.computed_at.timestamp())
     topics = [
-        {**topic, "new_inquiries": counts[topic["topic_id"]] if topic.get("topic_id") else None}
-        for topic in report["topics"]
+        topic.model_copy(update={"new_inquiries": counts[topic.topic_id] if topic.topic_id else None})
+        for topic in report.topics
     ]
-    return {**report, "new_inquiries": sum(t["new_inquiries"] or 0 for t in topics), "topics": topics}
+    return report.model_copy(update={"new_inquiries": sum(t.new_inquiries or 0 for t in topics), "topics": topics})
 
 
-def live_topics_report(session: Session) -> dict[str, Any]:
+def live_topics_report(session: Session) -> LiveGapTopics:
     """The live topics, ranked, each with the count of new inquiries that joined it since it was computed."""
     saved = _newest_set(session)
     if saved is None:
-        return {"computed_at": None, "from": None, "to": None, "topics": []}
+        return LiveGapTopics(computed_at=None, from_=None, to=None, topics=[])
     counts = new_inquiry_counts(session, since=saved.computed_epoch)
-    topics = _topics_of(session, saved)
-    return {
-        "computed_at": _moment(saved.computed_epoch).isoformat(),
-        "from": _iso(saved.period_start_epoch),
-        "to": _iso(saved.period_end_epoch),
-        "topics": [
-            {
-                "topic_id": t.id,
-                "rank": t.rank,
-                "label": t.label,
-                "verdict": t.verdict,
-                "volume": t.volume,
-                "new_inquiries": counts[t.id],
-            }
-            for t in topics
+    return LiveGapTopics(
+        computed_at=_moment(saved.computed_epoch),
+        from_=_whole_second(saved.period_start_epoch),
+        to=_whole_second(saved.period_end_epoch),
+        topics=[
+            LiveGapTopic(
+                topic_id=t.id,
+                rank=t.rank,
+                label=t.label,
+                verdict=t.verdict,
+                volume=t.volume,
+                new_inquiries=counts[t.id],
+            )
+            for t in _topics_of(session, saved)
         ],
-    }
+    )
 
 
-def topic_inquiries(session: Session, *, topic_id: str, limit: int = 100) -> dict[str, Any]:
+def topic_inquiries(session: Session, *, topic_id: str, limit: int = 100) -> GapTopicInquiries:
     """One live topic and the inquiries that joined it since it was computed, newest first (redacted)."""
     topic_set = _newest_set(session)
     topic = session.get(GapTopic, (topic_set.id, topic_id)) if topic_set is not None else None
@@ -280,45 +280,45 @@ def topic_inquiries(session: Session, *, topic_id: str, limit: int = 100) -> dic
         .order_by(col(HelpdeskTicket.imported_epoch).desc())
         .limit(limit)
     ).all()
-    joined: list[tuple[float, dict[str, Any]]] = [
+    joined: list[tuple[float, TopicInquiry]] = [
         (
             row.created_epoch,
-            {
-                "kind": "suggestion_set",
-                "id": row.id,
-                "text": row.text,
-                "locale": row.locale,
-                "label": row.label,
-                "created_at": _iso(row.created_epoch),
-            },
+            TopicInquiry(
+                kind="suggestion_set",
+                id=row.id,
+                text=row.text,
+                locale=row.locale,
+                label=row.label,
+                created_at=_whole_second(row.created_epoch),
+            ),
         )
         for row in sets
     ] + [
         (
             row.imported_epoch,
-            {
-                "kind": "imported_ticket",
-                "id": row.id,
-                "text": ticket_summary(row.subject, row.body),
-                "locale": row.locale,
-                "label": None,
-                "created_at": _iso(row.created_epoch),
-            },
+            TopicInquiry(
+                kind="imported_ticket",
+                id=row.id,
+                text=ticket_summary(row.subject, row.body),
+                locale=row.locale,
+                label=None,
+                created_at=_whole_second(row.created_epoch),
+            ),
         )
         for row in tickets
     ]
     joined.sort(key=lambda pair: -pair[0])
     counts = new_inquiry_counts(session, since=since)
-    return {
-        "topic_id": topic.id,
-        "rank": topic.rank,
-        "label": topic.label,
-        "verdict": topic.verdict,
-        "volume": topic.volume,
-        "computed_at": _moment(since).isoformat(),
-        "new_inquiries": counts[topic.id],
-        "inquiries": [inquiry for _, inquiry in joined[:limit]],
-    }
+    return GapTopicInquiries(
+        topic_id=topic.id,
+        rank=topic.rank,
+        label=topic.label,
+        verdict=topic.verdict,
+        volume=topic.volume,
+        computed_at=_moment(since),
+        new_inquiries=counts[topic.id],
+        inquiries=[inquiry for _, inquiry in joined[:limit]],
+    )
 
 
 def ticket_summary(subject: str | None, body: str | None, *, limit: int = 200) -> str:
@@ -340,5 +340,6 @@ def _moment(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
-def _iso(epoch: float) -> str:
-    return _moment(epoch).isoformat(timespec="seconds")
+def _whole_second(epoch: float) -> dt.datetime:
+    """As the listings have always written these times: to the second."""
+    return _moment(epoch).replace(microsecond=0)

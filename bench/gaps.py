@@ -29,6 +29,7 @@ from app.gaps import GapSettings, Inquiry, build_topics, gap_report
 from app.privacy import Redactor
 from app.search import SearchIndex
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
+from app.vocabulary import Action, Channel
 from bench.datasets import Dataset, Query, default_datasets_dir, load_dataset
 from bench.run import write_result
 from indexer import store
@@ -68,13 +69,13 @@ def run_split(
                 session,
                 index=index,
                 suggester=suggester,
-                request=SuggestRequest(text=query.text, channel="form", client_id=f"client-{n}"),
+                request=SuggestRequest(text=query.text, channel=Channel.FORM, client_id=f"client-{n}"),
             )
             ids[result.query_id] = query
             if not query.relevant:
                 record_events(
                     session,
-                    events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action="ticket_submitted")],
+                    events=[EventIn(query_id=result.query_id, client_id=f"client-{n}", action=Action.TICKET_SUBMITTED)],
                     redactor=suggester.redactor,
                 )
     period = Period(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
@@ -90,7 +91,7 @@ def run_split(
                 settings=GapSettings(topic_similarity=similarity),
             )
         seconds = time.perf_counter() - started
-        topic_of = {qid: t for t, topic in enumerate(report["topics"]) for qid in topic["query_ids"]}
+        topic_of = {qid: t for t, topic in enumerate(report.topics) for qid in topic.query_ids}
         unanswered = [(qid, q) for qid, q in ids.items() if not q.relevant]
         with_topic = [(qid, q) for qid, q in unanswered if q.gap_topic]
         truth = [q.gap_topic for _, q in with_topic]
@@ -104,13 +105,13 @@ def run_split(
                 "unanswered": len(unanswered),
                 "with_true_topic": len(with_topic),
                 "true_topics": len(set(truth)),
-                "found_topics": len(report["topics"]),
+                "found_topics": len(report.topics),
                 "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
                 "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
                 "unanswered_in_a_topic": round(
                     sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4
                 ),
-                "missing_article_topics": sum(t["verdict"] == "missing_article" for t in report["topics"]),
+                "missing_article_topics": sum(t.verdict == "missing_article" for t in report.topics),
                 "report_seconds": round(seconds, 2),
             }
         )

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.calibration import Calibration
-from app.display import DEFAULT_THRESHOLDS, NO_ANSWER, shown_set
+from app.display import DEFAULT_THRESHOLDS, shown_set
 from app.search import (
     DEFAULT_FUSION,
     DENSE_ONLY,
@@ -31,6 +31,7 @@ from app.search import (
     search_articles,
 )
 from app.suggestions import DEFAULT_LIMIT
+from app.vocabulary import Label
 from bench.datasets import Dataset, Query
 from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
 from indexer import store
@@ -63,7 +64,7 @@ class QueryOutcome:
     features: dict[str, float] = field(default_factory=dict)
     # As served with the default display policy and thresholds: channel -> the article ids shown.
     shown: dict[str, list[str]] = field(default_factory=dict)
-    form_label: str = NO_ANSWER
+    form_label: str = Label.NO_ANSWER
     form_confidence: float = 0.0
 
 
@@ -309,7 +310,7 @@ def served_metrics(outcomes: list[QueryOutcome]) -> dict[str, float]:
         "search_nDCG@10": search["nDCG@10"],
         "search_shown_top5": search["R@5"],
         "form_shown_top3": round(sum(bool(set(o.shown["form"][:3]) & set(o.query.relevant)) for o in outcomes) / n, 4),
-        "form_no_answer": round(sum(o.form_label == NO_ANSWER for o in outcomes) / n, 4),
+        "form_no_answer": round(sum(o.form_label == Label.NO_ANSWER for o in outcomes) / n, 4),
     }
 
 
@@ -343,7 +344,7 @@ def _gap_figures(outcomes: list[QueryOutcome]) -> dict[str, Any] | None:
             4,
         ),
         "form_no_answer_unanswerable": round(
-            sum(o.form_label == NO_ANSWER for o in unanswerable) / len(unanswerable), 4
+            sum(o.form_label == Label.NO_ANSWER for o in unanswerable) / len(unanswerable), 4
         ),
         "search_empty_unanswerable": round(sum(not o.shown["search"] for o in unanswerable) / len(unanswerable), 4),
     }

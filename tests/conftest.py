@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
 
-from app.db import make_engine, reset_schema
+from app.db import create_tables, make_engine, reset_schema
 from app.main import create_app
 from app.settings import Settings
 from indexer.analysis import Analyzer
@@ -19,6 +21,8 @@ from tests.fakes import HashingEmbedder
 
 POSTGRES_URL = os.environ.get("DEFLECT_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("DEFLECT_TEST_REDIS_URL")
+# Storage tests run on SQLite, and on PostgreSQL too when DEFLECT_TEST_DATABASE_URL is set.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +47,60 @@ def index_dir(tmp_path: Path, content_dir: Path, embedder: HashingEmbedder, anal
     return directory
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: SQLite always, PostgreSQL too when DEFLECT_TEST_DATABASE_URL is set."""
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the current schema, migrated once a session: each test's database is a copy of it."""
+    path = tmp_path_factory.mktemp("schema") / "deflect.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_tables(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file, so the file is the database
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """DEFLECT_TEST_DATABASE_URL, its Deflect tables dropped once a session (a run stopped halfway leaves them)."""
+    if not POSTGRES_URL:
+        pytest.skip("DEFLECT_TEST_DATABASE_URL is not set")
+    _drop_tables(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the current schema: SQLite always, PostgreSQL too when DEFLECT_TEST_DATABASE_URL is set.
+
+    SQLite: a copy of the session's migrated file. PostgreSQL: the one test database, migrated when it is not
+    (first, or after a test of migrations), its rows deleted.
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "deflect.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    create_tables(engine)
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database without tables, for tests of migrations: SQLite always, PostgreSQL too when configured."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'deflect.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("DEFLECT_TEST_DATABASE_URL is not set")
-    engine = make_engine(POSTGRES_URL)
-    reset_schema(engine)
-    engine.dispose()
-    yield POSTGRES_URL
-    engine = make_engine(POSTGRES_URL)
+    url: str = request.getfixturevalue("postgres_url")
+    _drop_tables(url)
+    yield url
+    _drop_tables(url)  # a migration test may leave a schema half-way: the next test migrates afresh
+
+
+def _drop_tables(url: str) -> None:
+    engine = make_engine(url)
     reset_schema(engine)
     engine.dispose()
 

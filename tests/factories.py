@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.report_schemas import ClosestArticle, GapReportTopic, TopicTrend, Verdict
+
 
 def article_markdown(
     *,
@@ -85,3 +87,22 @@ def small_help_center(content_dir: Path) -> Path:
         body="## 対応\nサポート担当者はパスワードリセットを代行しません。",
     )
     return content_dir
+
+
+def gap_topic(label: str, *, volume: int = 3, verdict: Verdict = "missing_article") -> GapReportTopic:
+    """A gap report topic of `volume` failing questions, no closest article, no previous period."""
+    return GapReportTopic(
+        label=label,
+        volume=volume,
+        share=1.0,
+        failure_rate=1.0,
+        impact=float(volume),
+        locales={"en": volume},
+        signals={"no_result": volume},
+        examples=[label],
+        query_ids=[f"{label}-{i}" for i in range(volume)],
+        ticket_ids=[],
+        closest_article=ClosestArticle(article_id=None, similarity=0.0),
+        verdict=verdict,
+        trend=TopicTrend(previous_volume=0, change=None),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.db import retrying_lock_conflicts
-from app.deps import LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SettingsDep, SuggesterDep
+from app.deps import DeflectionPolicyDep, LiveIndexDep, LiveTopicsDep, PublicAccess, SessionDep, SuggesterDep
 from app.events import EventIn, record_events
 from app.metrics import EVENTS
 from app.schemas import EventBatch, EventBody, EventResult, EventsResponse, HandoffPublic
@@ -19,7 +19,7 @@ def create_events(
     session: SessionDep,
     live_index: LiveIndexDep,
     live_topics: LiveTopicsDep,
-    settings: SettingsDep,
+    policy: DeflectionPolicyDep,
     suggester: SuggesterDep,
 ) -> EventsResponse:
     """Report one event or a batch against suggestion sets' `query_id`s.
@@ -44,8 +44,7 @@ def create_events(
             events=[EventIn(**event.model_dump()) for event in events],
             redactor=suggester.redactor,  # client ids are stored as the suggestion sets store them
             title_of=title_of,
-            window_seconds=settings.attribution_window_hours * 3600,
-            recontact_seconds=settings.recontact_days * 86400,
+            policy=policy,
             topics=live_topics,
         ),
     )

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app.deflection import Period
 from app.deps import (
+    DeflectionPolicyDep,
     FromDate,
     GapCacheDep,
     LiveIndexDep,
     LiveTopicsDep,
     SecretAccess,
     SessionDep,
-    SettingsDep,
     ToDate,
 )
-from app.gaps import GapSettings, gap_report, unanswered_questions
-from app.report_formats import gaps_csv, rows_csv
+from app.gaps import gap_report, unanswered_questions
+from app.report_formats import CSV_RESPONSE, gaps_csv, rows_csv
+from app.report_schemas import GapReport, GapTopicInquiries, LiveGapTopics, UnansweredQuestion, UnansweredQuestions
 from app.topics import live_topics_report, topic_inquiries, with_new_inquiries
+from app.vocabulary import Label
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
 
-@router.get("/gaps", response_model=None)
+@router.get("/gaps", response_model=GapReport, responses=CSV_RESPONSE)
 def read_gap_report(
     session: SessionDep,
-    settings: SettingsDep,
+    policy: DeflectionPolicyDep,
     live_index: LiveIndexDep,
     live_topics: LiveTopicsDep,
     cache: GapCacheDep,
@@ -36,7 +38,7 @@ def read_gap_report(
     to: ToDate = None,
     format: Literal["json", "csv"] = "json",
     refresh: Annotated[bool, Query(description="recompute now, even if the cached report is recent")] = False,
-) -> dict[str, Any] | Response:
+) -> GapReport | Response:
     """Topics of failing questions, ranked by impact, each with a verdict: missing article or article fails.
 
     Each topic lists its member `query_ids` (and `ticket_ids` of imported helpdesk tickets), its
@@ -57,7 +59,7 @@ def read_gap_report(
             period=period,
             index=index,
             analyzer=live_index.analyzer,
-            settings=GapSettings(window_seconds=settings.attribution_window_hours * 3600),
+            policy=policy,
         )
         cache.put(session, key, report)
         live_topics.refresh(session)  # this process assigns to the topics just published at once
@@ -71,29 +73,28 @@ def read_gap_report(
     return report
 
 
-@router.get("/questions", response_model=None)
+@router.get("/questions", response_model=UnansweredQuestions, responses=CSV_RESPONSE)
 def read_unanswered_questions(
     session: SessionDep,
     from_: FromDate = None,
     to: ToDate = None,
-    label: Literal["no_answer", "low_confidence"] | None = None,
+    label: Literal[Label.NO_ANSWER, Label.LOW_CONFIDENCE] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | Response:
+) -> UnansweredQuestions | Response:
     """The questions that got no answer or only a low-confidence one, most asked first (redacted)."""
-    period = Period.of(from_, to)
-    questions = unanswered_questions(session, period=period, label=label, limit=limit)
+    listing = unanswered_questions(session, period=Period.of(from_, to), label=label, limit=limit)
     if format == "csv":
         return Response(
-            rows_csv(questions, ["text", "label", "asked", "last_seen"]),
+            rows_csv(listing.questions, list(UnansweredQuestion.model_fields)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
         )
-    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "questions": questions}
+    return listing
 
 
-@router.get("/gaps/topics", response_model=None)
-def read_live_gap_topics(session: SessionDep) -> dict[str, Any]:
+@router.get("/gaps/topics", response_model=LiveGapTopics)
+def read_live_gap_topics(session: SessionDep) -> LiveGapTopics:
     """The live gap topics, from the last computed gap report that reaches today, without recomputing it.
 
     Each topic has its `topic_id`, label, verdict and volume when computed, and `new_inquiries`: the
@@ -102,12 +103,12 @@ def read_live_gap_topics(session: SessionDep) -> dict[str, Any]:
     return live_topics_report(session)
 
 
-@router.get("/gaps/topics/{topic_id}", response_model=None)
+@router.get("/gaps/topics/{topic_id}", response_model=GapTopicInquiries)
 def read_gap_topic(
     session: SessionDep,
     topic_id: Annotated[str, Path(max_length=32)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> GapTopicInquiries:
     """One live gap topic and the new inquiries that joined it since the report was computed, newest first.
 
     Each inquiry is a suggestion set (`kind: suggestion_set`, `id` is its query_id) or an imported

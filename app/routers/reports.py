@@ -2,41 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deflection import Period, deflection_report
-from app.deps import FromDate, SecretAccess, SessionDep, SettingsDep, ToDate
-from app.report_formats import deflection_csv
+from app.deps import DeflectionPolicyDep, FromDate, SecretAccess, SessionDep, ToDate
+from app.report_formats import CSV_RESPONSE, deflection_csv
+from app.report_schemas import DeflectionReport, Grouping
+from app.vocabulary import Channel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[SecretAccess])
 
 
-@router.get("/deflection", response_model=None)
+@router.get("/deflection", response_model=DeflectionReport, responses=CSV_RESPONSE)
 def read_deflection_report(
     session: SessionDep,
-    settings: SettingsDep,
+    policy: DeflectionPolicyDep,
     from_: FromDate = None,
     to: ToDate = None,
-    channel: Literal["search", "form", "api"] | None = None,
-    group_by: Literal["day", "channel", "article"] | None = None,
+    channel: Channel | None = None,
+    group_by: Grouping | None = None,
     format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | Response:
+) -> DeflectionReport | Response:
     """Explicit, implicit and net deflection, CTR, no-result and low-confidence rates, over a period.
 
     Each figure is reported apart, never blended (definitions: docs/deflection.md). `group_by` splits
     them by day, channel or shown article.
     """
-    report = deflection_report(
-        session,
-        period=Period.of(from_, to),
-        group_by=group_by,
-        channel=channel,
-        window_hours=settings.attribution_window_hours,
-        recontact_days=settings.recontact_days,
-    )
+    report = deflection_report(session, period=Period.of(from_, to), group_by=group_by, channel=channel, policy=policy)
     if format == "csv":
         return Response(
             deflection_csv(report),

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query
 
 from app.deps import LiveIndexDep, PublicAccess, SessionDep, SuggesterDep
 from app.metrics import SUGGESTIONS
-from app.schemas import Channel, SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
+from app.schemas import SuggestedArticlePublic, SuggestRequestBody, SuggestResponse
 from app.search import SearchFilters
 from app.suggestions import DEFAULT_LIMIT, MAX_LIMIT, SuggestionResult, SuggestRequest, suggest
+from app.vocabulary import Channel
 
 router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[PublicAccess])
 
@@ -52,7 +53,7 @@ def suggest_articles_for_search_box(
     # Search boxes send short text; longer questions go by POST (long URLs are refused by HTTP servers).
     q: str = Query(description="the text in the search box (POST for longer questions)", max_length=1000),
     locale: str | None = Query(default=None, max_length=16),
-    channel: Channel = "search",
+    channel: Channel = Channel.SEARCH,
     client_id: str | None = Query(default=None, max_length=128),
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     category: str | None = Query(default=None, max_length=100),

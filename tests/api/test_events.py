@@ -1,8 +1,13 @@
+import datetime as dt
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.main import create_app
 from app.models import Event, SuggestionSet
+from app.settings import Settings
+from tests.fakes import HashingEmbedder
 
 
 def _suggest(client: TestClient, text: str = "パスワードを忘れた場合の再設定方法", **extra: object) -> dict:  # type: ignore[type-arg]
@@ -152,3 +157,18 @@ def test_a_click_marks_its_suggestion_set_clicked_at_its_position(client: TestCl
         stored = session.get(SuggestionSet, shown["query_id"])
     assert stored is not None
     assert (stored.clicked, stored.click_position, stored.explicit) == (True, last, False)
+
+
+def test_the_configured_attribution_window_decides_which_events_count(settings: Settings) -> None:
+    # W of 36 seconds: a click stamped a minute after the suggestion no longer counts for it; with 24 hours it would.
+    short = settings.model_copy(update={"attribution_window_hours": 0.01, "recontact_days": 2.0})
+    with TestClient(create_app(short, embedder=HashingEmbedder())) as client:
+        shown = _suggest(client)
+        article = shown["results"][0]["article_id"]
+        late = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat()
+        click = {"query_id": shown["query_id"], "client_id": "c1", "action": "click", "article_id": article}
+        assert client.post("/v1/events", json=click | {"ts": late}).status_code == 200
+        report = client.get("/v1/reports/deflection")
+    assert report.status_code == 200
+    assert (report.json()["window_hours"], report.json()["recontact_days"]) == (0.01, 2.0)
+    assert report.json()["totals"]["clicked"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.live_index import LiveIndex
@@ -16,6 +17,7 @@ from tests.factories import write_article
 from tests.fakes import HashingEmbedder
 
 
+@pytest.mark.slow
 def test_reindexing_while_answering_serves_every_request_from_a_whole_build(
     settings: Settings, content_dir: Path, index_dir: Path, analyzer: Analyzer
 ) -> None:

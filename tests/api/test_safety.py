@@ -7,6 +7,7 @@ import re
 import time
 import unicodedata
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
@@ -107,6 +108,7 @@ def _pii_samples(n: int) -> list[tuple[str, str]]:
     return samples
 
 
+@pytest.mark.slow
 def test_two_hundred_pii_strings_never_reach_the_database(settings: Settings, engine: Engine) -> None:
     samples = _pii_samples(200)
     generous = settings.model_copy(update={"rate_limit_per_minute": 1000})

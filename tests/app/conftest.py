@@ -3,14 +3,13 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from app.db import create_tables, make_engine
+from app.db import make_engine
 
 
 @pytest.fixture
 def session(database_url: str) -> Iterator[Session]:
-    """A session on a fresh, migrated database (SQLite, and PostgreSQL when configured)."""
+    """A session on a fresh database at the current schema (SQLite, and PostgreSQL when configured)."""
     engine = make_engine(database_url)
-    create_tables(engine)
     with Session(engine) as db:
         yield db
     engine.dispose()

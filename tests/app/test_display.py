@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from app.display import ANSWERED, LOW_CONFIDENCE, NO_ANSWER, Relatedness, label_for, shown_set
+import pytest
+
+from app.display import Relatedness, label_for, shown_set
 from app.search import SearchHit
+from app.vocabulary import Label
 from indexer.articles import Article
 
 THRESHOLDS = (0.5, 0.2)
@@ -18,14 +21,13 @@ def ids(shown: list[tuple[SearchHit, str]]) -> list[str]:
     return [h.article.id for h, _ in shown]
 
 
-def test_label_for_follows_the_two_thresholds() -> None:
-    assert [label_for(c, THRESHOLDS) for c in (0.9, 0.5, 0.3, 0.2, 0.1)] == [
-        ANSWERED,
-        ANSWERED,
-        LOW_CONFIDENCE,
-        LOW_CONFIDENCE,
-        NO_ANSWER,
-    ]
+@pytest.mark.parametrize(
+    ("confidence", "label"),
+    [(0.9, Label.ANSWERED), (0.5, Label.ANSWERED), (0.4999, Label.LOW_CONFIDENCE), (0.2, Label.LOW_CONFIDENCE)]
+    + [(0.1999, Label.NO_ANSWER), (0.0, Label.NO_ANSWER)],
+)
+def test_label_for_puts_each_threshold_on_the_higher_side(confidence: float, label: Label) -> None:
+    assert label_for(confidence, (0.5, 0.2)) == label
 
 
 def test_search_box_shows_every_ranked_article_when_any_is_related() -> None:
@@ -34,8 +36,8 @@ def test_search_box_shows_every_ranked_article_when_any_is_related() -> None:
     shown = shown_set(hits, channel="search", thresholds=THRESHOLDS)
 
     assert ids(shown.hits) == ["a", "b", "c"]  # c alone would not count as related; it is part of the ranking
-    assert shown.label == LOW_CONFIDENCE  # results are shown, so never no_answer
-    assert [label for _, label in shown.hits] == [LOW_CONFIDENCE] * 3
+    assert shown.label == Label.LOW_CONFIDENCE  # results are shown, so never no_answer
+    assert [label for _, label in shown.hits] == [Label.LOW_CONFIDENCE] * 3
 
 
 def test_search_box_counts_an_article_holding_the_question_terms_as_related() -> None:
@@ -47,20 +49,20 @@ def test_search_box_counts_an_article_holding_the_question_terms_as_related() ->
 def test_search_box_is_empty_when_nothing_is_related() -> None:
     shown = shown_set([hit("a", 0.02, coverage=0.1)], channel="search", thresholds=THRESHOLDS)
 
-    assert shown.hits == [] and shown.label == NO_ANSWER and shown.confidence == 0.02
+    assert shown.hits == [] and shown.label == Label.NO_ANSWER and shown.confidence == 0.02
 
 
 def test_form_shows_nothing_when_confidence_is_low() -> None:
     shown = shown_set([hit("a", 0.15), hit("b", 0.1)], channel="form", thresholds=THRESHOLDS)
 
-    assert shown.hits == [] and shown.label == NO_ANSWER
+    assert shown.hits == [] and shown.label == Label.NO_ANSWER
 
 
 def test_form_shows_its_top_suggestions_when_the_set_is_confident_enough() -> None:
     shown = shown_set([hit("a", 0.35), hit("b", 0.1), hit("c", 0.06)], channel="form", thresholds=THRESHOLDS)
 
     assert ids(shown.hits) == ["a", "b", "c"]
-    assert shown.label == LOW_CONFIDENCE and shown.confidence == 0.35
+    assert shown.label == Label.LOW_CONFIDENCE and shown.confidence == 0.35
 
 
 def test_confident_only_shows_only_answered_results() -> None:
@@ -68,7 +70,7 @@ def test_confident_only_shows_only_answered_results() -> None:
 
     shown = shown_set(hits, channel="form", thresholds=THRESHOLDS, confident_only=True)
 
-    assert ids(shown.hits) == ["a", "b"] and shown.label == ANSWERED
+    assert ids(shown.hits) == ["a", "b"] and shown.label == Label.ANSWERED
 
 
 def test_no_result_is_more_confident_than_one_ranked_above_it() -> None:
@@ -77,7 +79,7 @@ def test_no_result_is_more_confident_than_one_ranked_above_it() -> None:
     confidences = [h.confidence for h, _ in shown.hits]
     assert confidences == sorted(confidences, reverse=True)
     assert shown.confidence == confidences[0] == 0.16
-    assert shown.label == LOW_CONFIDENCE
+    assert shown.label == Label.LOW_CONFIDENCE
 
 
 def test_relatedness_floors_are_settable() -> None:

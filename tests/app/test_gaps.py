@@ -47,10 +47,19 @@ def test_build_topics_ranks_by_impact_and_labels_with_key_terms(analyzer: Analyz
     texts = {0: "交通費の精算", 1: "phone support hours"}
     failing = [Inquiry(f"q{i}", texts[t], None, vectors[i], {"no_result"}) for i, t in enumerate(truth)]
     topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
-    assert [t["volume"] for t in topics] == [5, 3]
-    assert "phone" in topics[0]["label"] and "交通" in topics[1]["label"]
-    assert topics[0]["verdict"] == "missing_article"
-    assert topics[0]["query_ids"] == [f"q{i}" for i in range(3, 8)]
+    assert [t.volume for t in topics] == [5, 3]
+    assert "phone" in topics[0].label and "交通" in topics[1].label
+    assert topics[0].verdict == "missing_article"
+    assert topics[0].query_ids == [f"q{i}" for i in range(3, 8)]
+
+
+def test_build_topics_trend_counts_the_previous_periods_failing_inquiries_near_each_topic(analyzer: Analyzer) -> None:
+    vectors, _ = _blobs([6, 3, 1])  # rows 0-5 one topic, 6-8 another, 9 a question near neither
+    failing = [Inquiry(f"q{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (0, 1, 2, 3, 6, 7, 8)]
+    previous = [Inquiry(f"p{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (4, 5, 9)]
+    topics, _, _ = build_topics(failing, [], previous=previous, index=None, analyzer=analyzer, settings=GapSettings())
+    trends = {t.volume: (t.trend.previous_volume, t.trend.change) for t in topics}
+    assert trends == {4: (2, 1.0), 3: (0, None)}  # (4 - 2) / 2; none before: no change to speak of
 
 
 def test_build_topics_merges_imported_tickets_into_topics_and_counts_them_apart(analyzer: Analyzer) -> None:
@@ -64,11 +73,11 @@ def test_build_topics_merges_imported_tickets_into_topics_and_counts_them_apart(
         Inquiry(f"t{i}", "invoice address", None, vectors[i], {"imported_ticket"}, "imported_ticket") for i in (4, 5, 6)
     ]
     topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
-    mixed = next(t for t in topics if t["query_ids"])
-    tickets_only = next(t for t in topics if not t["query_ids"])
-    assert (mixed["query_ids"], mixed["ticket_ids"]) == (["q0", "q1"], ["t2", "t3"])
-    assert mixed["signals"] == {"no_result": 2, "imported_ticket": 2} and mixed["volume"] == 4
-    assert tickets_only["ticket_ids"] == ["t4", "t5", "t6"] and tickets_only["signals"] == {"imported_ticket": 3}
+    mixed = next(t for t in topics if t.query_ids)
+    tickets_only = next(t for t in topics if not t.query_ids)
+    assert (mixed.query_ids, mixed.ticket_ids) == (["q0", "q1"], ["t2", "t3"])
+    assert mixed.signals == {"no_result": 2, "imported_ticket": 2} and mixed.volume == 4
+    assert tickets_only.ticket_ids == ["t4", "t5", "t6"] and tickets_only.signals == {"imported_ticket": 3}
 
 
 def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_merges(analyzer: Analyzer) -> None:
@@ -85,12 +94,12 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
 
     plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
     centred, labels, centroids = build_topics(failing, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
-    assert [t["volume"] for t in plain] == [15]
-    assert sorted(t["volume"] for t in centred) == [4, 5, 6]
+    assert [t.volume for t in plain] == [15]
+    assert sorted(t.volume for t in centred) == [4, 5, 6]
     assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
     # New inquiries join the published centroids through the same projection, which the topic set keeps.
     published = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids, space)
-    ranked = {volume: topic_id for topic_id, volume in zip("abc", [t["volume"] for t in centred], strict=True)}
+    ranked = {volume: topic_id for topic_id, volume in zip("abc", [t.volume for t in centred], strict=True)}
     assert published.nearest(vectors[0]) == ranked[6]
     unprojected = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
     assert unprojected.nearest(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
@@ -127,7 +136,7 @@ def test_japanese_among_the_failing_moves_a_pairs_topics_into_its_multilingual_h
         analyzer=analyzer,
         settings=GapSettings(),  # type: ignore[arg-type]
     )
-    assert [sorted(t["query_ids"]) for t in topics] == [["e1", "e2", "j1", "j2"]]
+    assert [sorted(t.query_ids) for t in topics] == [["e1", "e2", "j1", "j2"]]
     assert centroids.shape == (1, 3)
     english_only, _, _ = build_topics(english, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
     assert english_only == []  # apart on the English-only half: two questions, no topic

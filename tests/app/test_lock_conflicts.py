@@ -10,14 +10,13 @@ from sqlalchemy import Engine, insert, text, update
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlmodel import Session, col, select
 
-from app.db import create_tables, make_engine, retrying_lock_conflicts
+from app.db import make_engine, retrying_lock_conflicts
 from app.models import SuggestionSet
 
 
 @pytest.fixture
 def postgres(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    create_tables(engine)
     with engine.begin() as connection:
         for set_id in ("a", "b"):
             connection.execute(

@@ -12,10 +12,11 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from app.db import alembic_config, make_engine, migrate
+from app.deflection import DeflectionPolicy
 
 
-def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_migrations_build_exactly_the_models_schema(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     try:
         migrate(engine)
         migrate(engine)  # idempotent: a second start-up changes nothing
@@ -54,9 +55,11 @@ def test_workers_starting_together_on_one_sqlite_file_migrate_once(tmp_path: Pat
 
 
 @pytest.mark.parametrize("window_hours", [24, 72])
-def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(database_url: str, window_hours: int) -> None:
+def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(
+    empty_database_url: str, window_hours: int
+) -> None:
     # A database of revision 0006 knew clicks and votes only per set; 0007 credits the article each one named.
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     try:
         migrate(engine, "0006")
         sets = [("s1", 1000.0), ("s2", 1100.0)]  # one intent: a click on s1 counts for s2 too, within W
@@ -91,7 +94,7 @@ def test_upgrading_fills_each_shown_articles_flags_from_the_stored_events(databa
                     ),
                     {"action": action, "article": article, "ts": ts, "at": dt.datetime.now(dt.UTC), "key": str(key)},
                 )
-        migrate(engine, attribution_window_hours=window_hours)
+        migrate(engine, policy=DeflectionPolicy(attribution_window=dt.timedelta(hours=window_hours)))
         with engine.connect() as connection:
             flags = {
                 (row.query_id, row.article_id): (bool(row.clicked), bool(row.helpful), bool(row.not_helpful))

@@ -111,23 +111,6 @@ def test_every_result_carries_the_questions_mean_dense_score_over_all_articles_w
     assert all(hit.features["dense_mean"] == mean for hit in everything.hits + filtered.hits)
 
 
-def test_live_index_keeps_the_good_build_when_a_broken_one_is_published(index_dir: Path, analyzer: Analyzer) -> None:
-    from app.live_index import LiveIndex
-
-    live = LiveIndex(index_dir, model=HashingEmbedder.name, analyzer=analyzer)
-    live.load()
-    good = live.current
-    assert good is not None and live.problem is None
-    broken = store.builds_dir(index_dir) / "29990101T000000000000Z-broken"
-    broken.mkdir()
-    (broken / "manifest.json").write_text("{}", encoding="utf-8")
-    (index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
-
-    assert live.refresh() is False
-    assert live.current is good and live.problem is not None
-    assert live.refresh() is False  # not retried until another build is published
-
-
 def test_search_ranks_an_article_whose_phrasings_agree_above_one_with_a_single_match(
     tmp_path: Path, analyzer: Analyzer
 ) -> None:

@@ -9,6 +9,7 @@ from app.deflection import Period
 from app.models import GapTopic, GapTopicSet
 from app.topic_space import TopicSpace
 from app.topics import LiveTopics, TopicSet, load_topic_set, publish_topics, stable_topic_ids
+from tests.factories import gap_topic
 
 PERIOD = Period(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
 
@@ -51,10 +52,9 @@ def _publish(
     similarity: float = 0.55,
     space: TopicSpace | None = None,
 ) -> TopicSet:
-    topics = [{"label": label, "verdict": "missing_article", "volume": 3} for label in labels]
     return publish_topics(
         session,
-        topics=topics,
+        topics=[gap_topic(label) for label in labels],
         centroids=np.vstack(centroids) if centroids else np.zeros((0, 3), dtype=np.float32),
         period=PERIOD,
         computed_epoch=PERIOD.end.timestamp(),

@@ -42,14 +42,15 @@ def _builds_by_worker(url: str, *, want: str, workers: int, timeout: float = 120
     raise AssertionError(f"workers did not all serve {want} within {timeout} s: {seen}")
 
 
-def test_workers_share_the_database_and_each_picks_up_a_new_build(tmp_path: Path, database_url: str) -> None:
+def test_workers_share_the_database_and_each_picks_up_a_new_build(tmp_path: Path, empty_database_url: str) -> None:
+    # An empty database: the two workers migrate it as they start, together.
     content = tmp_path / "content"
     shutil.copytree(REPO / "content", content)
     index_dir = tmp_path / "index"
     embedder, analyzer = load_embedder(), Analyzer()
     first = build_index(content_dir=content, index_dir=index_dir, embedder=embedder, analyzer=analyzer)
     env = {
-        "DEFLECT_DATABASE_URL": database_url,
+        "DEFLECT_DATABASE_URL": empty_database_url,
         "DEFLECT_INDEX_DIR": str(index_dir),
         "DEFLECT_CONTENT_DIR": str(content),
         "DEFLECT_INDEX_POLL_SECONDS": "0.5",
@@ -91,7 +92,7 @@ def test_workers_share_the_database_and_each_picks_up_a_new_build(tmp_path: Path
                 assert fresh.post("/v1/events", json=event).status_code == 200
             sent += 1
 
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Event)).one() == sent
     engine.dispose()
