@@ -20,7 +20,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,19 +31,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, Period, deflection_report
+from app.inquiry import core_question
 from app.models import unpacked_vector
 from app.report_schemas import (
     ArticleShownButFailing,
     ClosestArticle,
     GapReport,
     GapReportTopic,
+    LongTailQuestion,
     NeverShownArticle,
     TopicTrend,
     UnansweredQuestion,
     UnansweredQuestions,
+    Verdict,
 )
 from app.search import SearchIndex
-from app.topic_space import TopicSpace
+from app.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from app.topics import publish_topics, ticket_summary
 from app.vocabulary import Label
 from indexer.analysis import Analyzer, Token, has_japanese
@@ -217,8 +220,17 @@ class AnalysedText:
         return cls(folded, analyzer.tokens(folded))
 
 
-def key_terms(members: list[AnalysedText], corpus_counts: Counter[str], corpus_docs: int, k: int = 3) -> list[str]:
-    """The terms that set these texts apart from all failing inquiries (class-based TF-IDF), as customers wrote them."""
+def key_terms(
+    members: list[AnalysedText],
+    corpus_counts: Counter[str],
+    corpus_docs: int,
+    k: int = 3,
+    shared: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The terms that set these texts apart from all failing inquiries (class-based TF-IDF), as customers wrote them.
+
+    `shared` terms are the help center's own (its product's name, say), which name no need.
+    """
     counts: Counter[str] = Counter()
     surfaces: dict[str, Counter[str]] = {}
     for member in members:
@@ -228,39 +240,96 @@ def key_terms(members: list[AnalysedText], corpus_counts: Counter[str], corpus_d
     scored = [
         (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term)
         for term, count in counts.items()
-        if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS
+        if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS and term not in shared
     ]
     return [surfaces[term].most_common(1)[0][0] for _, term in sorted(scored, reverse=True)[:k]]
 
 
-def topic_label(members: list[AnalysedText], corpus_counts: Counter[str], corpus_docs: int) -> str:
+def topic_label(
+    members: list[AnalysedText], corpus_counts: Counter[str], corpus_docs: int, shared: frozenset[str] = frozenset()
+) -> str:
     """Key terms in the dominant language, with the other language's when the topic is mixed."""
     japanese = [m for m in members if has_japanese(m.folded)]
     other = [m for m in members if not has_japanese(m.folded)]
     dominant, minority = (japanese, other) if len(japanese) >= len(other) else (other, japanese)
-    label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs))
+    label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs, shared=shared))
     if minority:
-        label += " (" + " / ".join(key_terms(minority, corpus_counts, corpus_docs, k=2)) + ")"
+        label += " (" + " / ".join(key_terms(minority, corpus_counts, corpus_docs, k=2, shared=shared)) + ")"
     return label
 
 
+def help_center_terms(index: SearchIndex | None) -> frozenset[str]:
+    """Terms in half the help center's articles or more: its own vocabulary (the product's name), no need's."""
+    if index is None or not index.article_terms:
+        return frozenset()
+    counts = Counter(term for terms in index.article_terms for term in terms)
+    return frozenset(term for term, n in counts.items() if n * 2 >= len(index.article_terms))
+
+
+def team_locale(index: SearchIndex | None) -> str | None:
+    """The language most of the help center's articles are written in: the content team's."""
+    if index is None or not index.article_locale:
+        return None
+    return Counter(index.article_locale).most_common(1)[0][0]
+
+
+def representative_question(members: list[Inquiry], closeness: Vectors, locale: str | None) -> str:
+    """The member closest to the topic's centre, in the team's language where a member is, without courtesies."""
+    order = np.argsort(-closeness, kind="stable").tolist()
+    in_team_language = [i for i in order if _language(members[i]) == locale]
+    return core_question(members[(in_team_language or order)[0]].text)
+
+
+def _language(inquiry: Inquiry) -> str:
+    return (inquiry.locale or ("ja" if has_japanese(inquiry.text) else "en")).split("-")[0]
+
+
 def closest_article(index: SearchIndex | None, centroid: Vectors) -> tuple[str | None, float]:
-    if index is None or index.build.dense.ntotal == 0:
-        return None, 0.0
+    return closest_articles(index, centroid.reshape(1, -1))[0]
+
+
+def closest_articles(index: SearchIndex | None, vectors: Vectors) -> list[tuple[str | None, float]]:
+    """Each vector's closest public article and its cosine, in one search."""
+    if index is None or index.build.dense.ntotal == 0 or not len(vectors):
+        return [(None, 0.0)] * len(vectors)
     found, rows = index.build.dense.search(
-        centroid.reshape(1, -1).astype(np.float32), min(20, index.build.dense.ntotal)
+        np.ascontiguousarray(vectors, dtype=np.float32), min(20, index.build.dense.ntotal)
     )
-    best: dict[str, float] = {}
-    for score, row in zip(found[0], rows[0], strict=True):
-        if row < 0:
-            continue
-        article = index.build.articles[index.build.passages[row].article_id]
-        if article.visibility == "public":
-            best[article.id] = max(best.get(article.id, -1.0), float(score))
-    if not best:
-        return None, 0.0
-    article_id = max(best, key=lambda a: best[a])
-    return article_id, best[article_id]
+    closest: list[tuple[str | None, float]] = []
+    for scores, passages in zip(found, rows, strict=True):
+        best: dict[str, float] = {}
+        for score, row in zip(scores, passages, strict=True):
+            if row < 0:
+                continue
+            article = index.build.articles[index.build.passages[row].article_id]
+            if article.visibility == "public":
+                best[article.id] = max(best.get(article.id, -1.0), float(score))
+        article_id = max(best, key=lambda a: best[a]) if best else None
+        closest.append((article_id, best[article_id] if article_id else 0.0))
+    return closest
+
+
+def verdict_for(article_id: str | None, similarity: float, settings: GapSettings) -> Verdict:
+    """`article_fails` when an article is close enough to be the one that should have answered."""
+    return "article_fails" if article_id and similarity >= settings.article_similarity else "missing_article"
+
+
+def long_tail(alone: list[Inquiry], *, index: SearchIndex | None, settings: GapSettings) -> list[LongTailQuestion]:
+    """The failing inquiries that joined no topic, each with its closest article and verdict: none is dropped."""
+    if not alone:
+        return []
+    closest = closest_articles(index, np.vstack([inquiry.vector for inquiry in alone]))
+    return [
+        LongTailQuestion(
+            query_id=inquiry.query_id if inquiry.source == SUGGESTION_SET else None,
+            ticket_id=inquiry.query_id if inquiry.source == IMPORTED_TICKET else None,
+            text=core_question(inquiry.text),
+            signals=sorted(inquiry.signals),
+            closest_article=ClosestArticle(article_id=article_id, similarity=round(similarity, 4)),
+            verdict=verdict_for(article_id, similarity, settings),
+        )
+        for inquiry, (article_id, similarity) in zip(alone, closest, strict=True)
+    ]
 
 
 def build_topics(
@@ -302,6 +371,7 @@ def build_topics(
     corpus_counts: Counter[str] = Counter()
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})
+    shared, locale = help_center_terms(index), team_locale(index)
     topics: list[GapReportTopic] = []
     for position, topic in enumerate(topic_ids):
         rows = np.flatnonzero(labels == topic)
@@ -310,22 +380,22 @@ def build_topics(
         failure_rate = volume / (volume + answered_per_topic[position])
         # Articles are embedded in the model's space, not the topic space: compare the members' raw mean.
         article_id, article_similarity = closest_article(index, _unit(vectors[rows].mean(axis=0)))
+        closeness = points[rows] @ centroids[position]
         topics.append(
             GapReportTopic(
-                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing)),
+                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing), shared),
+                representative_question=representative_question(members, closeness, locale),
                 volume=volume,
                 share=round(volume / len(failing), 4),
                 failure_rate=round(failure_rate, 4),
                 impact=round(volume * failure_rate, 3),
-                locales=Counter(m.locale or ("ja" if has_japanese(m.text) else "en") for m in members),
+                locales=Counter(_language(m) for m in members),
                 signals=Counter(signal for m in members for signal in m.signals),
-                examples=_examples([m.text for m in members], points[rows] @ centroids[position], settings.examples),
+                examples=_examples([m.text for m in members], closeness, settings.examples),
                 query_ids=[m.query_id for m in members if m.source == SUGGESTION_SET],
                 ticket_ids=[m.query_id for m in members if m.source == IMPORTED_TICKET],
                 closest_article=ClosestArticle(article_id=article_id, similarity=round(article_similarity, 4)),
-                verdict="article_fails"
-                if article_id and article_similarity >= settings.article_similarity
-                else "missing_article",
+                verdict=verdict_for(article_id, article_similarity, settings),
                 trend=TopicTrend(
                     previous_volume=before, change=round((volume - before) / before, 4) if before else None
                 ),
@@ -358,14 +428,16 @@ def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
 def topic_space(index: SearchIndex | None, *, dim: int, failing: list[Inquiry]) -> TopicSpace:
     """The live index's topic space for these failing inquiries, or plain cosine when there is none of this size.
 
-    With a pair of models of which one reads no Japanese, Japanese among the failing inquiries moves the
-    topics into the multilingual model's half, where a topic can hold both languages (app/topic_space.py).
+    In plain cosine, a period whose failing inquiries include Japanese holds a topic together at a lower
+    cosine: kana typed without conversion and the other language sit further from a need's other askings
+    than English rewordings do (app/topic_space.py).
     """
     space = index.topic_space if index is not None else None
-    multilingual = index.multilingual_topic_space if index is not None else None
-    if multilingual is not None and any(is_japanese_text(inquiry.text) for inquiry in failing):
-        space = multilingual
-    return space if space is not None and space.dim == dim else TopicSpace.plain(dim)
+    if space is None or space.dim != dim:
+        space = TopicSpace.plain(dim)
+    if not space.mean.any() and any(is_japanese_text(inquiry.text) for inquiry in failing):
+        return replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
+    return space
 
 
 def _unit(vector: Vectors) -> Vectors:
@@ -439,6 +511,7 @@ def gap_report(
         else []
     )
     in_topics = {q for t in topics for q in (*t.query_ids, *t.ticket_ids)}
+    alone = [i for i in failing if i.query_id not in in_topics]
     return GapReport(
         from_=period.start,
         to=period.end,
@@ -456,6 +529,7 @@ def gap_report(
             i.query_id for i in failing if i.source == IMPORTED_TICKET and i.query_id not in in_topics
         ),
         topics=topics,
+        long_tail=long_tail(alone, index=index, settings=settings),
         articles_shown_but_failing=sorted(weak, key=lambda row: -row.shown),
         articles_never_shown=[article.id for article in never_shown],
         # The same articles as the content team reads them: by title, with where they live.

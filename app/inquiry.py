@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 # Shorter text is a search-box question, not a mail: nothing to strip.
-MAIL_CHARS = 80
+MAIL_CHARS = 40
 
 # Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
 _SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")

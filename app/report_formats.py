@@ -52,6 +52,7 @@ def gaps_csv(report: GapReport) -> str:
             "imported_tickets",
             "topic_id",
             "new_inquiries",
+            "representative_question",
         ]
     )
     for rank, topic in enumerate(report.topics, start=1):
@@ -75,6 +76,7 @@ def gaps_csv(report: GapReport) -> str:
                     topic.signals.get("imported_ticket", 0),
                     topic.topic_id,
                     topic.new_inquiries,
+                    topic.representative_question,
                 )
             ]
         )

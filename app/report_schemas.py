@@ -90,6 +90,11 @@ class GapReportTopic(BaseModel):
     """Failing questions and imported tickets of one meaning, across languages."""
 
     label: str = Field(description="key terms, with the other language's in parentheses when the topic is mixed")
+    representative_question: str = Field(
+        default="",
+        description="the member nearest the topic's centre, in the team's language where one is, redacted, "
+        "without a mail's greeting and signature",
+    )
     volume: int = Field(description="failing inquiries in the topic")
     share: float = Field(description="of all failing inquiries")
     failure_rate: float = Field(description="failing among the failing and answered questions near the topic")
@@ -104,6 +109,17 @@ class GapReportTopic(BaseModel):
     trend: TopicTrend
     topic_id: str | None = Field(default=None, description="the live topic's id; null in a report of a past period")
     new_inquiries: int | None = Field(default=None, description="failing inquiries that joined since computed_at")
+
+
+class LongTailQuestion(BaseModel):
+    """A failing inquiry that joined no topic: listed, never dropped."""
+
+    query_id: str | None = Field(description="the suggestion set; null for an imported ticket")
+    ticket_id: str | None = Field(description="the imported helpdesk ticket; null for a suggestion set")
+    text: str = Field(description="as stored (redacted), without a mail's greeting and signature")
+    signals: list[str] = Field(description="how it failed")
+    closest_article: ClosestArticle
+    verdict: Verdict
 
 
 class ArticleShownButFailing(BaseModel):
@@ -134,6 +150,9 @@ class GapReport(ReportPeriod):
     unclustered_query_ids: list[str]
     unclustered_ticket_ids: list[str]
     topics: list[GapReportTopic]
+    long_tail: list[LongTailQuestion] = Field(
+        default_factory=list, description="failing inquiries in no topic, with their closest article and verdict"
+    )
     articles_shown_but_failing: list[ArticleShownButFailing]
     articles_never_shown: list[str]
     articles_never_shown_detail: list[NeverShownArticle]

@@ -165,12 +165,6 @@ class SearchIndex:
         # Inquiries are compared as stored, so their topic space is made of the stored vectors too.
         question_rows, question_articles = self.dense.question_rows, len(self.dense.question_articles)
         self.topic_space = TopicSpace.of_questions(stored[question_rows], articles=question_articles)
-        # A pair with an English-only model: its multilingual half too, where topics may cross languages.
-        self.multilingual_topic_space = (
-            TopicSpace.of_questions(stored[question_rows], articles=question_articles, dims=pair_dims)
-            if pair_dims
-            else None
-        )
         # Each article's terms, all its passages' together: a document of its own for BM25, and a set for coverage.
         article_documents: list[list[str]] = [[] for _ in self.article_ids]
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):

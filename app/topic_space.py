@@ -10,12 +10,10 @@ The mean is taken only where articles list alternative phrasings, which are word
 help centers of titles alone keep plain cosine. Cosines spread wider once centred, so each space has its
 own topic threshold. Why: docs/decisions/0016-centred-topic-space.md
 
-A pair of models (indexer/embedding.py, PairedEmbedder) whose second model reads no Japanese compares
-Japanese with English on that model's half only through an estimate, which puts a Japanese question
-further from its English twin than the multilingual model alone does. So a space may keep a slice of
-each vector (`dims`): the multilingual model's half, where one topic can hold both languages as
-the multilingual model alone allows. The gap report uses it when a period's failing inquiries include Japanese
-(app/gaps.py, topic_space; docs/decisions/0017-cross-lingual-gap-topics.md).
+In plain cosine, a period whose failing inquiries include Japanese is held together at a lower cosine
+(app/gaps.py, topic_space): kana typed without conversion and the other language sit further from a need's
+other askings. Topics published before 2026-12-06 may keep a slice of each vector (`dims`), a pair's
+multilingual half, and are compared on it. Why: docs/decisions/0027-gap-topics-at-help-center-volume.md
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ MIN_QUESTIONS_PER_ARTICLE = 3
 # Why: docs/decisions/0016-centred-topic-space.md
 CENTRED_TOPIC_SIMILARITY = 0.35
 PLAIN_TOPIC_SIMILARITY = 0.55
+JAPANESE_TOPIC_SIMILARITY = 0.4
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import argparse
 import datetime as dt
 import random
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,15 @@ from tqdm import tqdm
 from app.calibration import calibration_for, load_calibrations
 from app.db import create_tables, make_engine
 from app.deflection import Period
+from app.display import DEFAULT_THRESHOLDS
 from app.events import EventIn, record_events
 from app.gaps import GapSettings, Inquiry, build_topics, gap_report
 from app.privacy import Redactor
+from app.report_schemas import GapReport
 from app.search import SearchIndex
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
 from app.vocabulary import Action, Channel
-from bench.datasets import Dataset, Query, default_datasets_dir, load_dataset
+from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, holdout_names, load_dataset
 from bench.run import write_result
 from indexer import store
 from indexer.analysis import Analyzer
@@ -38,6 +42,8 @@ from indexer.build import build_from_articles
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 
 GAP_SETS = ("banking77_oos", "clinc150_gap", "stackfaq_gap", "localgovfaq_gap")
+# Public gap sets with planted gaps in their val splits, sampled down to a help center's volume.
+SMALL_VOLUME_SETS = ("clinc150_gap", "banking77_oos")
 
 
 def run_split(
@@ -50,21 +56,44 @@ def run_split(
     embedder: Any,
     analyzer: Analyzer,
 ) -> list[dict[str, Any]]:
+    """A public gap set's split at its own volume."""
     dataset = load_dataset(default_datasets_dir(), name)
-    index = _index_of(dataset, work_dir=work_dir, embedder=embedder, analyzer=analyzer)
     queries = dataset.split(split)
     if len(queries) > max_queries:
         queries = random.Random(3).sample(queries, max_queries)
-    db_path = work_dir / f"gaps-{name}-{split}.db"
+    return run_queries(
+        dataset,
+        queries,
+        run=f"{name}/{split}",
+        similarities=similarities,
+        work_dir=work_dir,
+        embedder=embedder,
+        analyzer=analyzer,
+    )
+
+
+def run_queries(
+    dataset: Dataset,
+    queries: list[Query],
+    *,
+    run: str,
+    similarities: list[float | None],
+    work_dir: Path,
+    embedder: Any,
+    analyzer: Analyzer,
+) -> list[dict[str, Any]]:
+    """Ask every question on the form, a ticket after each unanswerable one, then score the gap report's topics."""
+    index = _index_of(dataset, work_dir=work_dir, embedder=embedder, analyzer=analyzer)
+    db_path = work_dir / f"gaps-{run.replace('/', '-')}.db"
     db_path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db_path}")
     create_tables(engine)
-    policy = SuggestPolicy(("ja", "en"), 2, 2000, {"default": (0.5, 0.2)})
+    policy = SuggestPolicy(("ja", "en"), 2, 2000, {"default": DEFAULT_THRESHOLDS})
     calibration = calibration_for(embedder.name, load_calibrations())
     suggester = Suggester(embedder=embedder, calibration=calibration, redactor=Redactor(), policy=policy)
     ids: dict[str, Query] = {}
     with Session(engine) as session:
-        for n, query in enumerate(tqdm(queries, desc=f"{name}/{split}: suggest", leave=False)):
+        for n, query in enumerate(tqdm(queries, desc=f"{run}: suggest", leave=False)):
             result = suggest(
                 session,
                 index=index,
@@ -91,33 +120,87 @@ def run_split(
                 settings=GapSettings(topic_similarity=similarity),
             )
         seconds = time.perf_counter() - started
-        topic_of = {qid: t for t, topic in enumerate(report.topics) for qid in topic.query_ids}
-        unanswered = [(qid, q) for qid, q in ids.items() if not q.relevant]
-        with_topic = [(qid, q) for qid, q in unanswered if q.gap_topic]
-        truth = [q.gap_topic for _, q in with_topic]
-        predicted = [topic_of.get(qid, -1 - i) for i, (qid, _) in enumerate(with_topic)]  # noise: own cluster
         rows.append(
             {
-                "dataset": name,
-                "split": split,
-                "topic_similarity": index.topic_space.topic_similarity if similarity is None else similarity,
+                "run": run,
+                "topic_similarity": similarity,
                 "queries": len(ids),
-                "unanswered": len(unanswered),
-                "with_true_topic": len(with_topic),
-                "true_topics": len(set(truth)),
-                "found_topics": len(report.topics),
-                "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
-                "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
-                "unanswered_in_a_topic": round(
-                    sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4
-                ),
-                "missing_article_topics": sum(t.verdict == "missing_article" for t in report.topics),
+                **topic_figures(report, ids, index=index, analyzer=analyzer),
                 "report_seconds": round(seconds, 2),
             }
         )
         print(rows[-1], flush=True)
     engine.dispose()
     return rows
+
+
+def topic_figures(
+    report: GapReport, ids: dict[str, Query], *, index: SearchIndex, analyzer: Analyzer
+) -> dict[str, Any]:
+    """The report's topics against the planted gaps: agreement, coverage, counts, and whether labels say the need."""
+    topic_of = {qid: t for t, topic in enumerate(report.topics) for qid in topic.query_ids}
+    unanswered = [(qid, q) for qid, q in ids.items() if not q.relevant]
+    with_topic = [(qid, q) for qid, q in unanswered if q.gap_topic]
+    truth = [q.gap_topic for _, q in with_topic]
+    predicted = [topic_of.get(qid, -1 - i) for i, (qid, _) in enumerate(with_topic)]  # noise: own cluster
+    # A topic most of whose members have an answer is answered questions' noise, not a gap.
+    answered_topics = sum(
+        sum(bool(ids[q].relevant) for q in topic.query_ids if q in ids) * 2 > len(topic.query_ids)
+        for topic in report.topics
+    )
+    # Terms in half the articles or more name the product, not a need.
+    article_share = Counter(term for terms in index.article_terms for term in terms)
+    product_terms = {t for t, n in article_share.items() if n * 2 >= len(index.article_terms)}
+    labels_naming_product = sum(bool(set(analyzer.terms(topic.label)) & product_terms) for topic in report.topics)
+    return {
+        "unanswered": len(unanswered),
+        "planted_topics": len(set(truth)),
+        "found_topics": len(report.topics),
+        "gap_topics": len(report.topics) - answered_topics,
+        "answered_topics": answered_topics,
+        "ARI": round(adjusted_rand_score(truth, predicted), 4) if truth else None,
+        "NMI": round(normalized_mutual_info_score(truth, predicted), 4) if truth else None,
+        "unanswered_in_a_topic": round(sum(qid in topic_of for qid, _ in unanswered) / max(1, len(unanswered)), 4),
+        "labels_naming_product": labels_naming_product,
+        "missing_article_topics": sum(t.verdict == "missing_article" for t in report.topics),
+    }
+
+
+def help_center_volume(dataset: Dataset, *, seed: int = 5) -> list[Query]:
+    """A public gap set's val questions at a help center's volume: 3 to 15 a planted gap, 150 with an answer.
+
+    A third of the unanswerable ones come wrapped in a contact-form mail, and a fifth with a typo.
+    """
+    rng = random.Random(seed)
+    val = dataset.split("val")
+    gaps: dict[str, list[Query]] = {}
+    for query in val:
+        if query.gap_topic and not query.relevant:
+            gaps.setdefault(query.gap_topic, []).append(query)
+    chosen = rng.sample(sorted(gaps), min(8, len(gaps)))
+    unanswerable = [q for gap in chosen for q in rng.sample(gaps[gap], min(len(gaps[gap]), rng.randint(3, 15)))]
+    answerable = rng.sample([q for q in val if q.relevant], min(150, sum(bool(q.relevant) for q in val)))
+    return answerable + [_as_customer_writes(q, rng) for q in unanswerable]
+
+
+_GREETINGS = ("Hi team,", "Hello,", "Hi there,", "Dear support,")
+_CLOSINGS = ("Thanks, Sam", "Best regards,\nAlex Kim", "Thank you!\nJordan (090-1234-5678)", "Cheers, Pat")
+
+
+def _as_customer_writes(query: Query, rng: random.Random) -> Query:
+    draw = rng.random()
+    if draw < 1 / 3:
+        text = f"{rng.choice(_GREETINGS)}\nI have a question about my account. {query.text}\n{rng.choice(_CLOSINGS)}"
+        return replace(query, text=text)
+    if draw < 1 / 3 + 1 / 5:
+        words = query.text.split()
+        long_words = [i for i, w in enumerate(words) if len(w) >= 5]
+        if long_words:
+            i = rng.choice(long_words)
+            j = rng.randrange(1, len(words[i]) - 1)
+            words[i] = words[i][:j] + words[i][j + 1] + words[i][j] + words[i][j + 2 :]  # two letters swapped
+            return replace(query, text=" ".join(words))
+    return query
 
 
 def _index_of(dataset: Dataset, *, work_dir: Path, embedder: Any, analyzer: Analyzer) -> SearchIndex:
@@ -150,9 +233,45 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench"))
     parser.add_argument("--skip-100k", action="store_true")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (a pair joined by '+' too)")
+    parser.add_argument(
+        "--help-centers",
+        action="store_true",
+        help="at a help center's volume: the development help centers and public val splits sampled down",
+    )
+    parser.add_argument("--holdout", action="store_true", help="the held-out help centers (measured, never tuned)")
     args = parser.parse_args()
     embedder, analyzer = load_embedder(args.model), Analyzer()
     results: dict[str, Any] = {"model": embedder.name, "rows": []}
+    if args.help_centers or args.holdout:
+        similarities = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6] if args.tune else [args.similarity]
+        runs = [
+            (n, load_dataset(default_datasets_dir(), n))
+            for n in (holdout_names() if args.holdout else helpcenter_names())
+        ]
+        for name, dataset in runs:
+            queries = [q for q in dataset.queries if q.split in ("val", "test")]
+            results["rows"] += run_queries(
+                dataset,
+                queries,
+                run=name,
+                similarities=similarities,
+                work_dir=args.work_dir,
+                embedder=embedder,
+                analyzer=analyzer,
+            )
+        for name in [] if args.holdout else SMALL_VOLUME_SETS:
+            dataset = load_dataset(default_datasets_dir(), name)
+            results["rows"] += run_queries(
+                dataset,
+                help_center_volume(dataset),
+                run=f"{name}/val-small",
+                similarities=similarities,
+                work_dir=args.work_dir,
+                embedder=embedder,
+                analyzer=analyzer,
+            )
+        write_result("gaps-help-centers" if not args.holdout else "gaps-holdout", results)
+        return
     for name in args.dataset or GAP_SETS:
         if args.tune:
             split = "val" if load_dataset(default_datasets_dir(), name).split("val") else None

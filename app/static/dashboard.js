@@ -240,6 +240,14 @@
     return el("span", `${up ? "▲" : t.change < 0 ? "▼" : "■"} ${pct(t.change)} (was ${t.previous_volume})`, up ? "trend trend-up" : "trend");
   }
 
+  const SIGNAL_NAMES = {
+    no_result: "no result",
+    low_confidence: "low confidence",
+    ticket_after_suggestions: "ticket after suggestions",
+    not_helpful: "not helpful",
+    imported_ticket: "imported ticket",
+  };
+
   function showGaps(report) {
     const tbody = $("gaps-table").tBodies[0];
     tbody.textContent = "";
@@ -247,7 +255,11 @@
       `${report.failing_inquiries} failing inquiries; ${report.clustered} of them fall into the topics below.`;
     report.topics.forEach((topic, i) => {
       const label = el("div");
-      label.append(el("strong", topic.label));
+      // What a customer asked first, in the team's language; the key terms under it.
+      label.append(el("strong", topic.representative_question || topic.label));
+      if (topic.representative_question) label.append(el("div", `Key terms: ${topic.label}`, "muted"));
+      const failed = Object.entries(topic.signals || {}).map(([signal, n]) => `${n} ${SIGNAL_NAMES[signal] || signal}`).join(", ");
+      if (failed) label.append(el("div", `How they failed: ${failed}`, "muted"));
       const locales = Object.entries(topic.locales || {}).map(([loc, n]) => `${loc} ${n}`).join(", ");
       if (locales) label.append(el("div", locales, "muted"));
       const tickets = (topic.signals || {}).imported_ticket || 0;

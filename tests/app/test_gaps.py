@@ -1,3 +1,4 @@
+from collections import Counter
 from types import SimpleNamespace
 
 import numpy as np
@@ -5,7 +6,7 @@ import pytest
 
 from app import gaps
 from app.gaps import GapSettings, Inquiry, build_topics, cluster
-from app.topic_space import CENTRED_TOPIC_SIMILARITY, TopicSpace
+from app.topic_space import CENTRED_TOPIC_SIMILARITY, JAPANESE_TOPIC_SIMILARITY, PLAIN_TOPIC_SIMILARITY, TopicSpace
 from app.topics import TopicSet
 from indexer.analysis import Analyzer
 
@@ -89,7 +90,7 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     failing = [Inquiry(f"q{i}", "question", None, vectors[i], {"no_result"}) for i in range(len(truth))]
     space = TopicSpace(vectors.mean(axis=0), CENTRED_TOPIC_SIMILARITY)
     index = SimpleNamespace(
-        topic_space=space, multilingual_topic_space=None, build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
+        topic_space=space, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
     )
 
     plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
@@ -105,38 +106,66 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     assert unprojected.nearest(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
 
 
-def test_japanese_among_the_failing_moves_a_pairs_topics_into_its_multilingual_half(analyzer: Analyzer) -> None:
-    # A pair's vectors: a multilingual half (dims 0-2) where "経費" and "expenses" meet, and an English-only half
-    # (dims 3-5) that tells the English questions apart by wording alone.
-    def pair(multilingual: tuple[float, ...], english_only: tuple[float, ...]) -> np.ndarray:
-        halves = [np.array(h, dtype=np.float32) / np.linalg.norm(h) for h in (multilingual, english_only)]
-        return np.sqrt(0.5) * np.concatenate(halves).astype(np.float32)
-
-    english = [
-        Inquiry("e1", "claim travel expenses", None, pair((1, 0.1, 0), (1, 0, 0))),
-        Inquiry("e2", "travel expense reimbursement", None, pair((1, 0, 0.1), (0, 1, 0))),
-    ]
-    japanese = [
-        Inquiry("j1", "交通費を精算したい", None, pair((1, 0.05, 0.05), (0, 0, 1))),
-        Inquiry("j2", "経費精算のやり方を教えて", None, pair((1, 0.1, 0.05), (0, 0, 1))),
-    ]
-    whole = TopicSpace.plain(6)
+def test_japanese_among_the_failing_holds_a_plain_topic_together_at_a_lower_cosine(analyzer: Analyzer) -> None:
+    # Two askings of one need at cosine 0.47: kana or the other language sit this far apart, English rewordings not.
+    near, far = (
+        np.array([1.0, 0.0, 0.0], dtype=np.float32),
+        np.array([0.47, np.sqrt(1 - 0.47**2), 0.0], dtype=np.float32),
+    )
+    english = [Inquiry("e1", "claim travel expenses", None, near), Inquiry("e2", "travel reimbursement", None, far)]
+    japanese = [Inquiry("j1", "交通費を精算したい", None, near), Inquiry("j2", "こうつうひ せいさん", None, far)]
+    whole = TopicSpace.plain(3)
     index = SimpleNamespace(
-        topic_space=whole,
-        multilingual_topic_space=TopicSpace.plain(6, dims=(0, 3)),
-        build=SimpleNamespace(dense=SimpleNamespace(ntotal=0)),
+        topic_space=whole, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
     )
 
-    assert gaps.topic_space(index, dim=6, failing=english) is whole  # type: ignore[arg-type]
-    assert gaps.topic_space(index, dim=6, failing=english + japanese).dims == (0, 3)  # type: ignore[arg-type]
-    topics, _, centroids = build_topics(
-        english + japanese,
-        [],
-        index=index,
-        analyzer=analyzer,
-        settings=GapSettings(),  # type: ignore[arg-type]
-    )
-    assert [sorted(t.query_ids) for t in topics] == [["e1", "e2", "j1", "j2"]]
-    assert centroids.shape == (1, 3)
+    assert gaps.topic_space(index, dim=3, failing=english) is whole  # type: ignore[arg-type]
+    mixed = gaps.topic_space(index, dim=3, failing=japanese)  # type: ignore[arg-type]
+    assert mixed.topic_similarity == JAPANESE_TOPIC_SIMILARITY < PLAIN_TOPIC_SIMILARITY and not mixed.mean.any()
+    topics, _, _ = build_topics(japanese, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert [sorted(t.query_ids) for t in topics] == [["j1", "j2"]]
     english_only, _, _ = build_topics(english, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
-    assert english_only == []  # apart on the English-only half: two questions, no topic
+    assert english_only == []  # two English questions this far apart are two needs
+
+
+MAIL = (
+    "いつもお世話になっております。株式会社サンプルの佐藤です。"
+    "商品をギフト包装で送ることはできますか。よろしくお願いいたします。"
+)
+
+
+def test_a_topics_representative_question_is_its_most_central_member_in_the_teams_language() -> None:
+    members = [
+        Inquiry("e", "How do I wrap a gift?", "en", np.zeros(3, dtype=np.float32)),
+        Inquiry("j", MAIL, "ja", np.zeros(3, dtype=np.float32)),
+        Inquiry("k", "ぎふと ほうそう", "ja", np.zeros(3, dtype=np.float32)),
+    ]
+    closeness = np.array([0.9, 0.8, 0.7], dtype=np.float32)
+
+    in_japanese = gaps.representative_question(members, closeness, "ja")
+    assert in_japanese == "商品をギフト包装で送ることはできますか。"  # without the courtesies
+    assert gaps.representative_question(members, closeness, "en") == "How do I wrap a gift?"
+    assert gaps.representative_question(members, closeness, "ko") == "How do I wrap a gift?"  # none in it: the nearest
+
+
+def test_a_label_leaves_out_the_help_centers_own_words(analyzer: Analyzer) -> None:
+    members = [gaps.AnalysedText.of(text, analyzer) for text in ("SignDesk gift wrapping", "SignDesk gift wrap please")]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    assert "signdesk" in gaps.key_terms(members, corpus, 10)
+    assert "signdesk" not in gaps.key_terms(members, corpus, 10, shared=frozenset({"signdesk"}))
+
+
+def test_the_long_tail_lists_every_inquiry_in_no_topic_with_its_verdict() -> None:
+    alone = [
+        Inquiry(
+            "q1", "Hi team, can I print shipping labels? Thanks, Sam", "en", np.ones(3, dtype=np.float32), {"no_result"}
+        ),
+        Inquiry("t1", "label printer", "en", np.ones(3, dtype=np.float32), {"imported_ticket"}, gaps.IMPORTED_TICKET),
+    ]
+
+    tail = gaps.long_tail(alone, index=None, settings=GapSettings())
+
+    assert [(q.query_id, q.ticket_id) for q in tail] == [("q1", None), (None, "t1")]
+    assert tail[0].signals == ["no_result"] and tail[0].verdict == "missing_article"
+    assert tail[0].closest_article.article_id is None
