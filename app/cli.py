@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -9,8 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-import httpx
 import typer
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -122,14 +123,19 @@ def local_url(host: str, port: int) -> str:
 
 def announce_when_ready(base_url: str) -> None:
     """Wait until /readyz answers 200, then print where the demo, the dashboard and the API docs are."""
-    with httpx.Client(base_url=base_url, timeout=5, trust_env=False) as client:
-        while True:
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-                time.sleep(1.0)  # listening but not ready: each probe is an access-log line, so not too often
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    address = urlsplit(base_url)
+    while True:
+        # http.client, not httpx: httpx would log every probe at info.
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=5)
+        try:
+            connection.request("GET", "/readyz")
+            if connection.getresponse().status == 200:
+                break
+            time.sleep(1.0)  # listening but not ready: each probe is an access-log line, so not too often
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+        finally:
+            connection.close()
     typer.echo(
         f"Deflect is ready:\n  demo       {base_url}/demo\n  dashboard  {base_url}/dashboard\n"
         f"  API docs   {base_url}/docs"
