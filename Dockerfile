@@ -15,13 +15,17 @@ COPY indexer ./indexer
 RUN --mount=type=cache,target=/root/.cache/pip \
     /opt/deflect/bin/pip install --dry-run --ignore-installed --quiet --report /tmp/plan.json . \
     && /opt/deflect/bin/python scripts/cpu_only.py /tmp/plan.json \
-    && /opt/deflect/bin/pip install --quiet . \
+    && /opt/deflect/bin/pip install --quiet --no-compile . \
     && /opt/deflect/bin/pip uninstall --quiet --yes pip setuptools
-# What serving never reads: test suites, C++ headers, test binaries and static libraries (the bytecode stays: start-up).
+# What serving never reads: test suites, C++ headers, test binaries and static libraries.
 RUN cd /opt/deflect/lib/python3.11/site-packages \
     && find . -depth -type d \( -name tests -o -name test \) -not -path "./*.dist-info/*" -exec rm -rf {} + \
     && rm -rf torch/include torch/bin/*Test torch/bin/test_* torch/bin/protoc* \
     && find . -name "*.a" -delete
+# Bytecode only for the modules serving imports, written by importing them: start-up needs no more.
+RUN cd / && /opt/deflect/bin/python -c "import app.main, app.cli, uvicorn.main, uvicorn.loops.auto, \
+uvicorn.protocols.http.auto, uvicorn.protocols.websockets.auto, uvicorn.lifespan.on; \
+from indexer.embedding import DEFAULT_MODEL, load_embedder; load_embedder(DEFAULT_MODEL).embed_queries(['warm-up'])"
 COPY content /srv/deflect/content
 # The packaged models live inside their wheels, so the image needs no model download; index once here.
 RUN DEFLECT_CONTENT_DIR=/srv/deflect/content DEFLECT_INDEX_DIR=/srv/deflect/var/index /opt/deflect/bin/deflect index
