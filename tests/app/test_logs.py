@@ -70,6 +70,7 @@ def test_logs_are_text_on_a_terminal_and_json_elsewhere_unless_the_setting_says(
 
 
 def test_the_log_format_setting_defaults_to_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEFLECT_LOG_FORMAT", raising=False)
     assert Settings(_env_file=None).log_format == "auto"  # type: ignore[call-arg]
     monkeypatch.setenv("DEFLECT_LOG_FORMAT", "text")
     assert Settings(_env_file=None).log_format == "text"  # type: ignore[call-arg]
