@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test test-fast bench lint clean
+.PHONY: serve test test-fast bench lint container clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check app indexer bench tests
 	$(BIN)/mypy
+
+# The image and docker-compose.yml, built and checked with podman: minutes, so not part of CI (docs/container.md).
+container:
+	scripts/container.sh
 
 clean:
 	rm -rf $(VENV) var

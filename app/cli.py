@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -109,9 +113,41 @@ def serve(
     if store.current_build_id(settings.index_dir) is None:
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.content_dir}")
         run_index(settings)
+    url = local_url(host, port)
+    threading.Thread(target=announce_when_ready, args=(url,), name="deflect-ready", daemon=True).start()
     # A factory, so each worker process builds its own app (and loads its own model) at start-up.
-    # log_config=None: uvicorn's loggers propagate to the JSON handler instead of installing their own.
+    # log_config=None: uvicorn's loggers propagate to our handler instead of installing their own.
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL that reaches a server bound to host:port from this machine (a wildcard address is not one)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def announce_when_ready(base_url: str) -> None:
+    """Wait until /readyz answers 200, then print where the demo, the dashboard and the API docs are."""
+    address = urlsplit(base_url)
+    while True:
+        # http.client, not httpx: httpx would log every probe at info.
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=5)
+        try:
+            connection.request("GET", "/readyz")
+            if connection.getresponse().status == 200:
+                break
+            time.sleep(1.0)  # listening but not ready: each probe is an access-log line, so not too often
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    typer.echo(
+        f"Deflect is ready:\n  demo       {base_url}/demo\n  dashboard  {base_url}/dashboard\n"
+        f"  API docs   {base_url}/docs"
+    )
 
 
 report_cli = typer.Typer(help="Reports for the content team, as JSON or CSV.", no_args_is_help=True)

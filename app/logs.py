@@ -1,11 +1,15 @@
-"""Structured JSON logs, each line carrying the id of the request it was written in."""
+"""Logs as plain text on a terminal and as JSON lines elsewhere, each line carrying the id of its request."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import sys
 from contextvars import ContextVar
+from typing import Literal, TextIO
+
+LogFormat = Literal["auto", "json", "text"]
 
 # Set by the request middleware; thread-pool handlers see it too (anyio copies the context).
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -39,10 +43,18 @@ class TextFormatter(logging.Formatter):
         return f"{line} request_id={request_id}" if request_id else line
 
 
-def configure_logging(log_format: str = "json", level: int = logging.INFO) -> None:
-    """Route every logger (uvicorn's too) to one handler on stderr, as JSON lines or plain text."""
-    handler = logging.StreamHandler()
+def configure_logging(log_format: LogFormat = "auto", level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Route every logger (uvicorn's too) to one handler on stderr: "auto" writes plain text when stderr is a
+    terminal and JSON lines otherwise."""
+    stream = stream or sys.stderr
+    if log_format == "auto":
+        log_format = "text" if stream.isatty() else "json"
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    # On the handler too: libraries such as bm25s set their own logger to DEBUG, which passes the root's level.
+    handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # alembic names each of its plugins at info on every start: nothing an operator acts on.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(level, logging.WARNING))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.display import DEFAULT_THRESHOLDS
+from app.logs import LogFormat
 from indexer.embedding import DEFAULT_MODEL
 
 CommaList = Annotated[list[str], NoDecode]
@@ -24,7 +25,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("var/index")
     model: str = DEFAULT_MODEL
     morphological_analysis: bool = True
-    log_format: Literal["json", "text"] = "json"
+    log_format: LogFormat = Field(
+        default="auto", description="text on a terminal, JSON lines otherwise; json or text to choose"
+    )
     index_poll_seconds: float = Field(
         default=5.0, ge=0, description="how often to look for a newly published build; 0 = never"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -138,3 +139,14 @@ def engine(settings: Settings, client: TestClient) -> Iterator[Engine]:
     db = make_engine(settings.database_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """configure_logging replaces the root logger's handlers, pytest's among them: put them back afterwards."""
+    root, plugins = logging.getLogger(), logging.getLogger("alembic.runtime.plugins")
+    handlers, level, plugins_level = root.handlers[:], root.level, plugins.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    plugins.setLevel(plugins_level)

@@ -1,13 +1,20 @@
 import json
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+import uvicorn
 from typer.testing import CliRunner
 
-from app.cli import cli, main
+from app.cli import cli, local_url, main
 from app.settings import Settings
+from bench.server import free_port
+from indexer.analysis import Analyzer
+from indexer.build import build_index
 from tests.factories import small_help_center
+from tests.fakes import HashingEmbedder
 
 
 @pytest.fixture
@@ -128,3 +135,46 @@ def test_paths_in_settings_may_start_at_the_home_directory(monkeypatch: pytest.M
     settings = Settings(_env_file=None)
     assert settings.index_dir == Path.home() / "deflect" / "index"
     assert settings.content_dir == Path.home() / "help-center"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_serve_prints_the_demo_dashboard_and_docs_once_ready(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index(content_dir=env / "content", index_dir=env / "index", embedder=HashingEmbedder(), analyzer=Analyzer())
+    port, answers = free_port(), [503, 200]
+    probes: list[str] = []
+
+    class Readiness(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            probes.append(self.path)
+            self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    def stand_in_for_uvicorn(_app: str, *, host: str, port: int, **_options: object) -> None:
+        """Answers /readyz (not ready, then ready) until serve's announcement is printed."""
+        with HTTPServer((host, port), Readiness) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            announcer = next(thread for thread in threading.enumerate() if thread.name == "deflect-ready")
+            announcer.join(timeout=30)
+            server.shutdown()
+
+    monkeypatch.setattr(uvicorn, "run", stand_in_for_uvicorn)
+    result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert probes == ["/readyz", "/readyz"]
+    assert result.output.splitlines()[-4:] == [
+        "Deflect is ready:",
+        f"  demo       http://127.0.0.1:{port}/demo",
+        f"  dashboard  http://127.0.0.1:{port}/dashboard",
+        f"  API docs   http://127.0.0.1:{port}/docs",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [("0.0.0.0", "http://127.0.0.1:8000"), ("::", "http://[::1]:8000"), ("192.0.2.7", "http://192.0.2.7:8000")],
+)
+def test_the_announced_url_reaches_a_server_bound_to_a_wildcard_address(host: str, url: str) -> None:
+    assert local_url(host, 8000) == url

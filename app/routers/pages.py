@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
+from app.deps import SettingsDep
+
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 # Scripts and styles only from this origin, no inline code; API calls only to this origin.
 PAGE_HEADERS = {
@@ -97,6 +99,10 @@ def thank_for_demo_inquiry() -> HTMLResponse:
 
 
 @router.get("/dashboard")
-def read_dashboard() -> FileResponse:
-    """The content team's dashboard; it asks for a secret key and reads the report APIs with it."""
-    return _page("dashboard.html")
+def read_dashboard(settings: SettingsDep) -> HTMLResponse:
+    """The content team's dashboard: it reads the report APIs with a secret key, or with none on a service that
+    runs open (no keys set), and then says so."""
+    page = (STATIC_DIR / "dashboard.html").read_text(encoding="utf-8")
+    if settings.open_access:
+        page = page.replace('data-access="key"', 'data-access="open"', 1)
+    return HTMLResponse(page, headers=PAGE_HEADERS)

@@ -52,29 +52,46 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`uvicorn app.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
-    root = tmp_path_factory.mktemp("browser")
-    index_dir = root / "index"
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample help center indexed with the real model, once for every server of the session."""
+    index_dir = tmp_path_factory.mktemp("browser-index")
     report = build_index(
         content_dir=REPO / "content", index_dir=index_dir, embedder=load_embedder(), analyzer=Analyzer()
     )
     assert report.published and not report.problems
-    database = root / "d.db"
+    return index_dir
+
+
+def _serve(root: Path, index_dir: Path, keys: dict[str, str]) -> contextlib.AbstractContextManager[str]:
     env = {
-        "DEFLECT_DATABASE_URL": f"sqlite:///{database}",
+        "DEFLECT_DATABASE_URL": f"sqlite:///{root / 'd.db'}",
         "DEFLECT_INDEX_DIR": str(index_dir),
         "DEFLECT_CONTENT_DIR": str(REPO / "content"),
         "DEFLECT_INDEX_POLL_SECONDS": "0",
-        "DEFLECT_SECRET_KEYS": SECRET_KEY,
-        "DEFLECT_PUBLISHABLE_KEYS": PUBLISHABLE_KEY,
         # Every request of the tests comes from 127.0.0.1; the per-client limit is not under test here.
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "100000",
         "DEFLECT_ATTRIBUTION_WINDOW_HOURS": str(WINDOW_HOURS),
+        **keys,
     }
     # cwd is the temporary directory, so a developer's .env never leaks into the test server.
-    with served(env, cwd=root, log=root / "server.log") as url:
-        yield Server(url=url, database=database)
+    return served(env, cwd=root, log=root / "server.log")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> Iterator[Server]:
+    """`uvicorn app.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
+    root = tmp_path_factory.mktemp("browser")
+    keys = {"DEFLECT_SECRET_KEYS": SECRET_KEY, "DEFLECT_PUBLISHABLE_KEYS": PUBLISHABLE_KEY}
+    with _serve(root, sample_index, keys) as url:
+        yield Server(url=url, database=root / "d.db")
+
+
+@pytest.fixture(scope="session")
+def open_server(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> Iterator[Server]:
+    """The same service started without keys, so every endpoint is open."""
+    root = tmp_path_factory.mktemp("browser-open")
+    with _serve(root, sample_index, {}) as url:
+        yield Server(url=url, database=root / "d.db")
 
 
 @pytest.fixture(scope="session")

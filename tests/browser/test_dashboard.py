@@ -194,4 +194,17 @@ def test_dashboard_refuses_a_publishable_key(page: Page, seeded: Server) -> None
     page.wait_for_selector("#status.dash-error")
     assert page.inner_text("#status") == "The key was refused."
     assert page.is_hidden("#report")
+    assert page.is_hidden(".dash-open")
     assert page.evaluate("() => sessionStorage.getItem('deflect_secret_key')") is None
+
+
+def test_dashboard_of_an_open_service_shows_the_reports_without_a_key_and_says_it_is_open(
+    page: Page, open_server: Server
+) -> None:
+    page.goto(f"{open_server.url}/dashboard")
+
+    page.wait_for_selector("#report", state="visible")
+    assert page.is_hidden("#key-form")
+    assert page.inner_text(".dash-open").startswith("This service runs open: no API keys are set")
+    assert page.inner_text("#status").endswith("suggestion sets.")
+    assert page.evaluate("() => sessionStorage.length") == 0
