@@ -1,6 +1,6 @@
 """Hybrid article search: dense (cosine) and lexical (BM25) evidence per article, fused convexly or by rank.
 
-Errors: `SearchError` is the base; `QueryRejectedError` is a question that cannot be searched.
+Raises no errors of its own: a question that cannot be searched is refused before it gets here (app/suggestions.py).
 """
 
 from __future__ import annotations
@@ -34,14 +34,6 @@ AGREEMENT_TOP = 5
 # A question's spread (a confidence feature) is its best article's dense score less its this-many-th best.
 SPREAD_RANK = 5
 FUSION_CANDIDATES = 64
-
-
-class SearchError(Exception):
-    """Base of search errors."""
-
-
-class QueryRejectedError(SearchError):
-    """The question cannot be searched as given (empty, too long, unknown locale)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ fitted on the rest and scored on it, which is how a help center the fit never sa
 
 python -m bench.calibrate                  report held-out figures and write app/calibration.json for the model
 python -m bench.calibrate --dry-run        report only
+
+A model that reads no Japanese is fitted on the English articles and questions alone, as it would serve.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,11 @@ from tqdm import tqdm
 
 from app.calibration import FEATURES, Calibration
 from app.search import gather_evidence, question_vectors, rank_articles
-from bench.datasets import default_datasets_dir, helpcenter_names, load_dataset
+from bench.datasets import Dataset, default_datasets_dir, helpcenter_names, load_dataset
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS, is_japanese_text, load_embedder
 
 # The logistic fit's inverse regularisation: chosen by the mean held-out AUROC over the help centers.
 REGULARISATION = 3.0
@@ -54,6 +56,8 @@ class SetRows:
 def gather(name: str, *, embedder: SharedPassageVectors, analyzer: Analyzer, work_dir: Path) -> SetRows:
     """Index one fit set and rank its val questions; the top hit's features of each."""
     dataset = load_dataset(default_datasets_dir(), name)
+    if embedder.name in ENGLISH_ONLY_MODELS:
+        dataset = english_part(dataset)
     queries = [q for q in dataset.queries if q.split == "val"]
     index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
     features, right = [], []
@@ -71,6 +75,21 @@ def gather(name: str, *, embedder: SharedPassageVectors, analyzer: Analyzer, wor
         right=np.array(right, dtype=int),
         answerable=np.array([bool(q.relevant) for q in queries]),
     )
+
+
+def english_part(dataset: Dataset) -> Dataset:
+    """The help center as a model that reads no Japanese serves it: its English articles and questions.
+
+    A question only Japanese articles answered is left out, not made unanswerable: it may be answered in Japanese.
+    """
+    articles = [a for a in dataset.articles if not is_japanese_text(a.title)]
+    kept = {a.id for a in articles}
+    queries = []
+    for query in dataset.queries:
+        relevant = tuple(r for r in query.relevant if r in kept)
+        if not is_japanese_text(query.text) and (relevant or not query.relevant):
+            queries.append(replace(query, relevant=relevant))
+    return Dataset(f"{dataset.name}-en", articles, queries)
 
 
 def fit(rows: list[SetRows]) -> Any:
