@@ -66,7 +66,8 @@ def shown_set(
 ) -> ShownSet:
     """The hits a channel shows, best first, each labelled, and the set's own label and confidence."""
     ranked = _monotone(hits)
-    if not any(relatedness.related(hit) for hit in ranked):
+    # Each article is judged related on its own evidence; capping is only how confidences are shown.
+    if not any(relatedness.related(hit) for hit in hits):
         return ShownSet(Label.NO_ANSWER, ranked[0].confidence if ranked else 0.0, [])
     related, confidence = ranked, ranked[0].confidence
     if confident_only:

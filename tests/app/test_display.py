@@ -88,3 +88,11 @@ def test_relatedness_floors_are_settable() -> None:
     assert (
         shown_set([hit("a", 0.3, coverage=1.0)], channel="search", thresholds=THRESHOLDS, relatedness=strict).hits == []
     )
+
+
+def test_an_article_is_related_on_its_own_confidence_not_the_capped_one() -> None:
+    # The second article's own confidence clears the floor; shown under the first, it is capped below it.
+    shown = shown_set([hit("a", 0.03), hit("b", 0.3)], channel="search", thresholds=THRESHOLDS)
+
+    assert ids(shown.hits) == ["a", "b"]
+    assert [h.confidence for h, _ in shown.hits] == [0.03, 0.03]
