@@ -171,6 +171,12 @@
     });
   }
 
+  // A topic as the team reads it first: a customer's own question (long ones cut for a chart), else its key terms.
+  function topicName(topic, chars = 60) {
+    const name = topic.representative_question || topic.label;
+    return name.length > chars ? `${name.slice(0, chars - 1)}…` : name;
+  }
+
   // The topics the table ranks, as the content team reads them first: what to write or fix, and how it moves.
   function drawTopics(topics) {
     const top = topics.slice(0, 10);
@@ -181,7 +187,7 @@
     draw("chart-topics", {
       type: "bar",
       data: {
-        labels: top.map((t, i) => `${i + 1}. ${t.label}`),
+        labels: top.map((t, i) => `${i + 1}. ${topicName(t)}`),
         datasets: [
           { label: "This period", data: top.map((t) => t.volume), backgroundColor: top.map(verdictColor) },
           { label: "Period before", data: top.map((t) => (t.trend || {}).previous_volume || 0), backgroundColor: COLORS.pending },
@@ -259,7 +265,7 @@
     report.topics.forEach((topic, i) => {
       const label = el("div");
       // What a customer asked first, in the team's language; the key terms under it.
-      label.append(el("strong", topic.representative_question || topic.label));
+      label.append(el("strong", topicName(topic, Infinity)));
       if (topic.representative_question) label.append(el("div", `Key terms: ${topic.label}`, "muted"));
       const failed = Object.entries(topic.signals || {}).map(([signal, n]) => `${n} ${SIGNAL_NAMES[signal] || signal}`).join(", ");
       if (failed) label.append(el("div", `How they failed: ${failed}`, "muted"));
