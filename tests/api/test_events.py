@@ -71,9 +71,10 @@ def test_an_unknown_query_id_is_404_and_nothing_of_the_batch_is_stored(client: T
 
 def test_an_article_that_was_not_shown_is_422(client: TestClient, engine: Engine) -> None:
     shown = _suggest(client)
+    assert "internal-runbook" not in [result["article_id"] for result in shown["results"]]  # internal: never shown
     response = client.post(
         "/v1/events",
-        json={"query_id": shown["query_id"], "client_id": "c1", "action": "click", "article_id": "webhook-setup"},
+        json={"query_id": shown["query_id"], "client_id": "c1", "action": "click", "article_id": "internal-runbook"},
     )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_event"
