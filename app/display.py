@@ -1,8 +1,9 @@
 """What a channel shows of a ranked search: the search box is a search engine, the inquiry form a judgement.
 
-The contract (docs/deflection.md): the search box shows up to `limit` ranked articles whenever anything in the
-help center is related, and is empty only when nothing is; the form and the API show their top suggestions
-unless the set's confidence is low, or only `answered` ones when the caller asks for nothing unless confident.
+The contract (docs/retrieval.md, what each channel shows): the search box shows up to `limit` ranked articles
+whenever anything in the help center is related, and is empty only when nothing is; the form and the API show their
+top suggestions unless the set's confidence is low, or only `answered` ones when the caller asks for nothing unless
+confident.
 A set's label and confidence agree with what it shows: never `no_answer` beside results, and no result's
 confidence above the one ranked before it.
 """
@@ -23,7 +24,7 @@ DEFAULT_THRESHOLDS = (0.5, 0.25)
 class Relatedness:
     """When an article counts as related to a question, so that the search box may show it.
 
-    Related: the article holds most of the question's weight in terms (coverage), or its confidence clears a
+    Related: the article holds a share of the question's term weight (coverage), or its confidence clears a
     low floor. The search box shows its whole ranking when any article is related: a cross-lingual or
     misspelt question's right article often ranks below a related one with more evidence.
     Why these floors: docs/decisions/0023-channel-display.md.
