@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 import time
 import unicodedata
 from collections import Counter
@@ -49,7 +50,7 @@ from app.search import SearchIndex
 from app.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from app.topics import publish_topics, ticket_summary
 from app.vocabulary import Label
-from indexer.analysis import Analyzer, Token, has_japanese
+from indexer.analysis import Analyzer, Token, has_japanese, kana_only
 from indexer.embedding import is_japanese_text, unit_rows
 
 Vectors = npt.NDArray[np.float32]
@@ -57,6 +58,8 @@ logger = logging.getLogger("deflect.gaps")
 SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 # Lemmas too generic to name a topic ("how to", "can", "want").
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
+# MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
+_KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
@@ -240,7 +243,11 @@ def key_terms(
     scored = [
         (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term)
         for term, count in counts.items()
-        if len(term) > 1 and not term.startswith("[") and term not in _LABEL_STOPWORDS and term not in shared
+        if len(term) > 1
+        and not term.startswith("[")
+        and term not in _LABEL_STOPWORDS
+        and term not in shared
+        and not _KANA_SCRAP.fullmatch(term)
     ]
     return [surfaces[term].most_common(1)[0][0] for _, term in sorted(scored, reverse=True)[:k]]
 
@@ -274,8 +281,11 @@ def team_locale(index: SearchIndex | None) -> str | None:
 
 
 def representative_question(members: list[Inquiry], closeness: Vectors, locale: str | None) -> str:
-    """The member closest to the topic's centre, in the team's language where a member is, without courtesies."""
+    """The member closest to the topic's centre, in the team's language and converted to kanji where a member is,
+    without courtesies."""
     order = np.argsort(-closeness, kind="stable").tolist()
+    # A member written with kanji reads better than one typed in kana without conversion.
+    order = [i for i in order if not kana_only(members[i].text)] + [i for i in order if kana_only(members[i].text)]
     in_team_language = [i for i in order if _language(members[i]) == locale]
     return core_question(members[(in_team_language or order)[0]].text)
 

@@ -169,3 +169,22 @@ def test_the_long_tail_lists_every_inquiry_in_no_topic_with_its_verdict() -> Non
     assert [(q.query_id, q.ticket_id) for q in tail] == [("q1", None), (None, "t1")]
     assert tail[0].signals == ["no_result"] and tail[0].verdict == "missing_article"
     assert tail[0].closest_article.article_id is None
+
+
+def test_a_representative_question_prefers_a_member_converted_to_kanji() -> None:
+    members = [
+        Inquiry("k", "めんせつ にってい へんこう", "ja", np.zeros(3, dtype=np.float32)),
+        Inquiry("j", "面接の日程を変更したい", "ja", np.zeros(3, dtype=np.float32)),
+    ]
+
+    assert (
+        gaps.representative_question(members, np.array([0.9, 0.5], dtype=np.float32), "ja") == "面接の日程を変更したい"
+    )
+
+
+def test_a_label_leaves_out_mecabs_guesses_at_unconverted_kana(analyzer: Analyzer) -> None:
+    members = [gaps.AnalysedText.of(text, analyzer) for text in ("めんせつ にってい へんこう", "面接 日程 変更")]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    terms = gaps.key_terms(members, corpus, 10, k=10)
+    assert terms and not any(len(t) <= 3 and all("\u3041" <= c <= "\u3096" or c == "ー" for c in t) for t in terms)
