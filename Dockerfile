@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY scripts/cpu_only.py ./scripts/
 COPY app ./app
 COPY indexer ./indexer
+COPY retrieval ./retrieval
 # torch is pinned in pyproject.toml; the plan is checked first so a CUDA build is refused before it is downloaded.
 RUN --mount=type=cache,target=/root/.cache/pip \
     /opt/deflect/bin/pip install --dry-run --ignore-installed --quiet --report /tmp/plan.json . \
@@ -23,9 +24,9 @@ RUN cd /opt/deflect/lib/python3.11/site-packages \
     && rm -rf torch/include torch/bin/*Test torch/bin/test_* torch/bin/protoc* \
     && find . -name "*.a" -delete
 # Bytecode only for the modules serving imports, written by importing them: start-up needs no more.
-RUN cd / && /opt/deflect/bin/python -c "import app.main, app.cli, uvicorn.main, uvicorn.loops.auto, \
+RUN cd / && /opt/deflect/bin/python -c "import app.api.main, app.cli, uvicorn.main, uvicorn.loops.auto, \
 uvicorn.protocols.http.auto, uvicorn.protocols.websockets.auto, uvicorn.lifespan.on; \
-from indexer.embedding import DEFAULT_MODEL, load_embedder; load_embedder(DEFAULT_MODEL).embed_queries(['warm-up'])"
+from indexer.embedders import DEFAULT_MODEL, load_embedder; load_embedder(DEFAULT_MODEL).embed_queries(['warm-up'])"
 COPY content /srv/deflect/content
 # The packaged models live inside their wheels, so the image needs no model download; index once here.
 RUN DEFLECT_CONTENT_DIR=/srv/deflect/content DEFLECT_INDEX_DIR=/srv/deflect/var/index /opt/deflect/bin/deflect index

@@ -25,7 +25,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check app indexer bench tests
+	$(BIN)/ruff check app indexer retrieval bench tests
 	$(BIN)/mypy
 
 # The image and docker-compose.yml, built and checked with podman: minutes, so not part of CI (docs/container.md).

@@ -19,16 +19,16 @@ from tqdm import tqdm
 
 from app.logs import configure_logging
 from app.settings import Settings, setting_problems
-from app.vocabulary import Channel
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
-from indexer.embedding import EmbedderError, load_embedder
+from indexer.embedders import EmbedderError, load_embedder
+from retrieval.vocabulary import Channel
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from app.deflection import DeflectionPolicy
+    from app.reports.deflection import DeflectionPolicy
 
 cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, add_completion=False)
 Report = TypeVar("Report", bound=BaseModel)
@@ -105,7 +105,7 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8000,
     workers: Annotated[int, typer.Option("--workers")] = 1,
 ) -> None:
-    """Run the API, building the index from the content directory first if none exists."""
+    """Run the API, building the index from the content directory first if none exists or it is outdated."""
     import uvicorn
 
     settings = Settings()
@@ -113,11 +113,14 @@ def serve(
     if store.current_build_id(settings.index_dir) is None:
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.content_dir}")
         run_index(settings)
+    elif store.is_outdated(settings.index_dir):
+        typer.echo(f"the index in {settings.index_dir} was built by an older version: rebuilding it")
+        run_index(settings)
     url = local_url(host, port)
     threading.Thread(target=announce_when_ready, args=(url,), name="deflect-ready", daemon=True).start()
     # A factory, so each worker process builds its own app (and loads its own model) at start-up.
     # log_config=None: uvicorn's loggers propagate to our handler instead of installing their own.
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
 
 
 def local_url(host: str, port: int) -> str:
@@ -165,8 +168,8 @@ def _database(settings: Settings) -> Iterator[tuple[Session, DeflectionPolicy]]:
     """A session on the configured database, migrated first, and the configured W and R (the migrations need W)."""
     from sqlmodel import Session
 
-    from app.db import create_tables, make_engine
-    from app.deflection import DeflectionPolicy
+    from app.db.engine import create_tables, make_engine
+    from app.reports.deflection import DeflectionPolicy
 
     policy = DeflectionPolicy.of(settings)
     engine = make_engine(settings.database_url)
@@ -186,7 +189,7 @@ def _run_report(
     output: Path | None,
 ) -> None:
     """Open the configured database, make the report, print or write it as JSON or CSV."""
-    from app.deflection import ReportError
+    from app.reports.period import ReportError
 
     settings = Settings()
     try:
@@ -207,7 +210,7 @@ def _run_report(
 
 
 def _period(from_: datetime | None, to: datetime | None) -> Any:
-    from app.deflection import Period
+    from app.reports.period import Period
 
     return Period.of(from_.date() if from_ else None, to.date() if to else None)
 
@@ -222,8 +225,8 @@ def report_deflection(
     output: OutputOption = None,
 ) -> None:
     """Deflection figures over a period (the same as GET /v1/reports/deflection)."""
-    from app.deflection import deflection_report
-    from app.report_formats import deflection_csv
+    from app.reports.deflection import deflection_report
+    from app.reports.formats import deflection_csv
 
     _run_report(
         lambda session, _settings, policy: deflection_report(
@@ -240,10 +243,10 @@ def report_gaps(
     from_: FromOption = None, to: ToOption = None, format: FormatOption = "json", output: OutputOption = None
 ) -> None:
     """Topics of questions the help center fails to answer (the same as GET /v1/reports/gaps)."""
-    from app.gaps import gap_report
-    from app.report_formats import gaps_csv
-    from app.report_schemas import GapReport
-    from app.search import SearchIndex
+    from app.reports.formats import gaps_csv
+    from app.reports.gaps.report import gap_report
+    from app.reports.schemas import GapReport
+    from retrieval.search import SearchIndex
 
     def make(session: Session, settings: Settings, policy: DeflectionPolicy) -> GapReport:
         analyzer = Analyzer(morphological=settings.morphological_analysis)
@@ -308,6 +311,7 @@ def import_content(
 def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
     """Read a helpdesk export whole, then store its new tickets redacted and embedded, with a progress bar."""
     from app.privacy import Redactor
+    from app.reports.gaps.live_topics import LiveTopics
     from app.tickets import (
         InvalidTicketsError,
         TicketImportError,
@@ -316,7 +320,6 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
         parse_timezone,
         read_tickets,
     )
-    from app.topics import LiveTopics
 
     if not source.is_file():
         raise typer.BadParameter(f"{source} is not a file: give a CSV or JSON export of tickets")

@@ -20,14 +20,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
-from app.deflection import DeflectionPolicy
-from app.models import EVENT_TABLE as _EVENTS
-from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
-from app.models import SUGGESTION_SET_TABLE as _SETS
-from app.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
+from app.db.models import EVENT_TABLE as _EVENTS
+from app.db.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
+from app.db.models import SUGGESTION_SET_TABLE as _SETS
+from app.db.models import Event, SuggestedArticle, SuggestionSet, unpacked_vector
 from app.privacy import Redactor
+from app.reports.deflection import DeflectionPolicy
+from app.reports.gaps.live_topics import LiveTopics
 from app.rollup import apply_event
-from app.topics import LiveTopics
 from app.vocabulary import Action
 
 ARTICLE_ACTIONS = frozenset({Action.CLICK, Action.HELPFUL, Action.NOT_HELPFUL})

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
-from app.models import HelpdeskTicket, SuggestionSet
+from app.db.models import HelpdeskTicket, SuggestionSet
 
 
 def purge_expired_questions(session: Session, *, retention_days: float, now: float | None = None) -> int:

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, Integer, Update, bindparam, case, select, text
 from sqlmodel import Session
 
-from app.deflection import DeflectionPolicy
-from app.models import EVENT_TABLE as _EVENTS
-from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
-from app.models import SUGGESTION_SET_TABLE as _SETS
+from app.db.models import EVENT_TABLE as _EVENTS
+from app.db.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
+from app.db.models import SUGGESTION_SET_TABLE as _SETS
+from app.reports.deflection import DeflectionPolicy
 from app.vocabulary import Action
 
 ACTION_FLAGS = {

@@ -10,9 +10,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.display import DEFAULT_THRESHOLDS
 from app.logs import LogFormat
-from indexer.embedding import DEFAULT_MODEL
+from indexer.embedders import DEFAULT_MODEL
+from retrieval.display import DEFAULT_THRESHOLDS
 
 CommaList = Annotated[list[str], NoDecode]
 

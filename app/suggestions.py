@@ -18,19 +18,19 @@ from sqlalchemy import Row, bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.calibration import Calibration
-from app.db import retrying_lock_conflicts
-from app.display import shown_set
-from app.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
-from app.models import SUGGESTION_SET_TABLE as _SETS
-from app.models import packed_vector
+from app.db.engine import retrying_lock_conflicts
+from app.db.models import SUGGESTED_ARTICLE_TABLE as _SHOWN
+from app.db.models import SUGGESTION_SET_TABLE as _SETS
+from app.db.models import packed_vector
 from app.privacy import Redactor
+from app.reports.gaps.live_topics import LiveTopics
 from app.rollup import NO_ARTICLE_FLAGS, article_flags_of_intent
-from app.search import SearchFilters, SearchHit, SearchIndex, search_articles
-from app.topics import LiveTopics
-from app.vocabulary import Channel, Label
 from indexer.analysis import normalize
-from indexer.embedding import Embedder
+from indexer.embedders import Embedder
+from retrieval.calibration import Calibration
+from retrieval.display import shown_set
+from retrieval.search import SearchFilters, SearchHit, SearchIndex, search_articles
+from retrieval.vocabulary import Channel, Label
 
 logger = logging.getLogger("deflect.suggest")
 # Results in a suggestion set unless the caller asks for another number, and the most it may ask for.
@@ -155,7 +155,7 @@ def suggest(
             outcome.hits, channel=request.channel, thresholds=thresholds, confident_only=request.confident_only
         )
         label, confidence, hits = shown.label, shown.confidence, shown.hits
-    # In memory, no database read: a few hundred centroids at most (app/topics.py).
+    # In memory, no database read: a few hundred centroids at most (app/reports/gaps/live_topics.py).
     gap_topic_id = (
         suggester.topics.assign(query_vector)
         if suggester.topics is not None and query_vector is not None and label != Label.ANSWERED

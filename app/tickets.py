@@ -38,11 +38,11 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.deflection import EARLIEST, LATEST
-from app.models import HelpdeskTicket, packed_vector
+from app.db.models import HelpdeskTicket, packed_vector
 from app.privacy import Redactor
+from app.reports.period import EARLIEST, LATEST
 from indexer.analysis import normalize
-from indexer.embedding import Embedder
+from indexer.embedders import Embedder
 from indexer.importers import html_to_markdown
 
 Vectors = npt.NDArray[np.float32]
@@ -389,7 +389,7 @@ def import_tickets(
 ) -> TicketImportReceipt:
     """Store the tickets not seen before, redacted and embedded, in one transaction; returns what happened.
 
-    `assign_topic` gives a new ticket's live gap topic, if any (app.topics.LiveTopics.assign).
+    `assign_topic` gives a new ticket's live gap topic, if any (app.reports.gaps.live_topics.LiveTopics.assign).
     """
     now = time.time() if now is None else now
     receipt = TicketImportReceipt(read=len(tickets))

@@ -1,21 +1,14 @@
-"""The words the API and the stored rows share: event actions, suggest channels and answer labels.
+"""The words of what customers do after a suggestion set, as the API spells and the rows store them.
 
-Each is one `StrEnum`, used by request and response shapes and by domain code alike; a member is its
-string, so it compares equal to, and is stored as, the value the API spells.
+Channels and labels are query time's own: retrieval/vocabulary.py.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from retrieval.vocabulary import Vocabulary
 
 
-class _Vocabulary(StrEnum):
-    # Validation messages quote the allowed values by repr: 'form', not <Channel.FORM: 'form'>.
-    def __repr__(self) -> str:
-        return repr(self.value)
-
-
-class Action(_Vocabulary):
+class Action(Vocabulary):
     """What a customer did after a suggestion set (docs/deflection.md, events)."""
 
     IMPRESSION = "impression"
@@ -25,19 +18,3 @@ class Action(_Vocabulary):
     SOLVED = "solved"
     TICKET_SUBMITTED = "ticket_submitted"
     FORM_ABANDONED = "form_abandoned"
-
-
-class Channel(_Vocabulary):
-    """Where a question was asked: a search box, an inquiry form, or another client of the API."""
-
-    SEARCH = "search"
-    FORM = "form"
-    API = "api"
-
-
-class Label(_Vocabulary):
-    """Whether the best result answers the question, might, or nothing fits."""
-
-    ANSWERED = "answered"
-    LOW_CONFIDENCE = "low_confidence"
-    NO_ANSWER = "no_answer"

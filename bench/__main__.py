@@ -16,7 +16,6 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from app.calibration import calibration_for, load_calibrations
 from app.suggestions import DEFAULT_LIMIT
 from bench.datasets import available, default_datasets_dir, load_dataset
 from bench.report import markdown_report
@@ -32,7 +31,9 @@ from bench.run import (
 )
 from bench.workers import plan_tasks, run_tasks
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, UniversalSentenceEncoder, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from indexer.embedders.packaged import UniversalSentenceEncoder
+from retrieval.calibration import calibration_for, load_calibrations
 
 # Extra models run only on these sets in a full run: e5's indexing is ~20x slower than USE's on long
 # passages (stackfaq alone took 3.5 minutes to index), so the comparison uses the short-text sets.
@@ -101,7 +102,7 @@ def main() -> None:
         workers=args.workers,
     )
     ranking_seconds = time.perf_counter() - started
-    # Now alone on the machine: each model's latency sample, answered as the service answers (app/main.py).
+    # Now alone on the machine: each model's latency sample, answered as the service answers (app/api/main.py).
     threadpool_limits(limits=1, user_api="blas")
     for model_name, sets in runs:
         embedder = load_embedder(model_name)

@@ -1,6 +1,6 @@
 """python -m bench.bridge: fit the linear bridge that lets a pair of models read Japanese on both halves.
 
-A pair of a multilingual model and an English-only one (indexer/embedding.py, PairedEmbedder) gives
+A pair of a multilingual model and an English-only one (indexer/embedders/paired.py) gives
 Japanese text no vector from the English-only model. The bridge is a linear map from the multilingual
 model's space into the English-only one's, fitted by ridge regression on English questions that both
 models embed: the train splits of the intent sets' raw inquiries, never val or test. A Japanese text's
@@ -10,7 +10,7 @@ question asked in English.
 
 The ridge penalty is chosen on questions held out of the fit (their mean cosine between the estimate
 and the model's own vector); the bridge is then refitted on all of them and written to
-indexer/bridges/ in float16, with the figures in bench/results.
+indexer/embedders/bridges/ in float16, with the figures in bench/results.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from tqdm import tqdm
 
 from bench.datasets import default_datasets_dir, load_inquiry_texts
 from bench.run import run_info, write_json
-from indexer.embedding import ENGLISH_ONLY_MODELS, Embedder, Vectors, bridge_path, load_embedder
+from indexer.embedders import Embedder, Vectors, load_embedder
+from indexer.embedders.packaged import ENGLISH_ONLY_MODELS
+from indexer.embedders.paired import bridge_path
 
 # English intent sets with train splits of raw inquiries (customer questions of several domains).
 TRAIN_SETS = ("clinc150", "banking77", "hint3_v2_curekart", "hint3_v2_powerplay11", "hint3_v2_sofmattress")
@@ -62,7 +64,9 @@ def main() -> None:
     parser.add_argument("--english-only", default="all-MiniLM-L6-v2-int8", choices=sorted(ENGLISH_ONLY_MODELS))
     parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
     parser.add_argument("--max-questions", type=int, default=20000)
-    parser.add_argument("--out", type=Path, default=None, help="default: indexer/bridges/<reader>--<english-only>.npy")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="default: indexer/embedders/bridges/<reader>--<english-only>.npy"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     texts = list(

@@ -8,7 +8,7 @@ val splits are left out: with them, help centers held out fared worse (docs/deci
 Before writing, each help center is held out in turn (with its leave-article-out variant): the model is
 fitted on the rest and scored on it, which is how a help center the fit never saw fares.
 
-python -m bench.calibrate                  report held-out figures and write app/calibration.json for the model
+python -m bench.calibrate                  report held-out figures and write retrieval/calibration.json for the model
 python -m bench.calibrate --dry-run        report only
 
 A model that reads no Japanese is fitted on the English articles and questions alone, as it would serve.
@@ -27,13 +27,14 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from app.calibration import FEATURES, Calibration
-from app.search import gather_evidence, question_vectors, rank_articles
 from bench.datasets import Dataset, default_datasets_dir, helpcenter_names, load_dataset
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS, is_japanese_text, load_embedder
+from indexer.embedders import DEFAULT_MODEL, is_japanese_text, load_embedder
+from indexer.embedders.packaged import ENGLISH_ONLY_MODELS
+from retrieval.calibration import FEATURES, Calibration
+from retrieval.search import gather_evidence, question_vectors, rank_articles
 
 # The logistic fit's inverse regularisation: chosen by the mean held-out AUROC over the help centers.
 REGULARISATION = 3.0
@@ -129,7 +130,7 @@ def main() -> None:
     )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench"), help="cached index builds")
-    parser.add_argument("--dry-run", action="store_true", help="report only; leave app/calibration.json alone")
+    parser.add_argument("--dry-run", action="store_true", help="report only; leave retrieval/calibration.json alone")
     args = parser.parse_args()
     started = time.perf_counter()
     embedder, analyzer = SharedPassageVectors(load_embedder(args.model)), Analyzer()

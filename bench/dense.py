@@ -2,7 +2,7 @@
 
 For each set and each (coarse dimensions, rescored passages) pair: how often the first article and the first
 five differ from exact scoring, R@1 and MRR@10 of both, how far the confidence moves, and search p50 with
-each scorer, timed query by query in turn so that both see the same machine. `app/dense.py`'s constants
+each scorer, timed query by query in turn so that both see the same machine. `retrieval/dense.py`'s constants
 were chosen with it on clinc150 val.
 
 python -m bench.dense --dataset clinc150 --split val --coarse-dims 128,192 --refined 256,512,1024
@@ -18,14 +18,21 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from app.calibration import calibration_for, load_calibrations
-from app.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
-from app.search import DEFAULT_FUSION, SearchIndex, gather_evidence, question_vectors, rank_articles, search_articles
 from bench.datasets import Query, default_datasets_dir, load_dataset
 from bench.metrics import percentile, retrieval_metrics
 from bench.run import SharedPassageVectors, build_and_load, latency_sample, run_info, write_result
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from retrieval.calibration import calibration_for, load_calibrations
+from retrieval.dense import COARSE_DIMS, REFINED_PASSAGES, DenseScorer
+from retrieval.search import (
+    DEFAULT_FUSION,
+    SearchIndex,
+    gather_evidence,
+    question_vectors,
+    rank_articles,
+    search_articles,
+)
 
 # The sets whose index with the default model is large enough to be scored in two stages.
 LARGE_SETS = ("clinc150", "clinc150_gap", "banking77", "banking77_gap")

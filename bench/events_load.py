@@ -32,16 +32,17 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 from tqdm import tqdm
 
-from app.db import create_tables, make_engine, reset_schema
-from app.deflection import DeflectionPolicy, Period, deflection_report
-from app.models import Event, SuggestedArticle, SuggestionSet
+from app.db.engine import create_tables, make_engine, reset_schema
+from app.db.models import Event, SuggestedArticle, SuggestionSet
+from app.reports.deflection import DeflectionPolicy, deflection_report
+from app.reports.period import Period
 from app.rollup import rebuild
 from bench.cpu import CpuMeter
 from bench.run import run_info, write_result
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
 
 ARTICLES = [f"article-{i:03d}" for i in range(300)]
 ACTIONS = [

@@ -23,23 +23,24 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sqlmodel import Session
 from tqdm import tqdm
 
-from app.calibration import calibration_for, load_calibrations
-from app.db import create_tables, make_engine
-from app.deflection import Period
-from app.display import DEFAULT_THRESHOLDS
+from app.db.engine import create_tables, make_engine
 from app.events import EventIn, record_events
-from app.gaps import GapSettings, Inquiry, build_topics, gap_report
 from app.privacy import Redactor
-from app.report_schemas import GapReport
-from app.search import SearchIndex
+from app.reports.gaps.report import GapSettings, Inquiry, build_topics, gap_report
+from app.reports.period import Period
+from app.reports.schemas import GapReport
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
-from app.vocabulary import Action, Channel
+from app.vocabulary import Action
 from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, holdout_names, load_dataset
 from bench.run import write_result
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from retrieval.calibration import calibration_for, load_calibrations
+from retrieval.display import DEFAULT_THRESHOLDS
+from retrieval.search import SearchIndex
+from retrieval.vocabulary import Channel
 
 GAP_SETS = ("banking77_oos", "clinc150_gap", "stackfaq_gap", "localgovfaq_gap")
 # Public gap sets with planted gaps in their val splits, sampled down to a help center's volume.

@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
-from app.calibration import calibration_for, load_calibrations
-from app.search import SearchIndex, search_articles
 from bench.datasets import (
     HELPCENTERS_DIR,
     Dataset,
@@ -41,7 +39,9 @@ from bench.server import served
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
-from indexer.embedding import DEFAULT_MODEL, Embedder, load_embedder
+from indexer.embedders import DEFAULT_MODEL, Embedder, load_embedder
+from retrieval.calibration import calibration_for, load_calibrations
+from retrieval.search import SearchIndex, search_articles
 
 OFF_TOPIC = HELPCENTERS_DIR / "off_topic.jsonl"
 SEARCH_SHOWN, FORM_SHOWN = 5, 3  # what a search box and an inquiry form show at a glance

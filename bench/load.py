@@ -38,12 +38,12 @@ import httpx
 from sqlalchemy import text
 from tqdm import tqdm
 
-from app.db import make_engine, reset_schema
+from app.db.engine import make_engine, reset_schema
 from bench.cpu import CpuMeter
 from bench.run import run_info, write_json
 from bench.server import KeepAliveClient, served
 from indexer import store
-from indexer.embedding import DEFAULT_MODEL
+from indexer.embedders import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = REPO / "bench" / "content_queries.jsonl"

@@ -17,9 +17,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from app.calibration import Calibration
-from app.display import DEFAULT_THRESHOLDS, shown_set
-from app.search import (
+from app.suggestions import DEFAULT_LIMIT
+from bench.datasets import Dataset, Query
+from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
+from indexer import store
+from indexer.analysis import Analyzer
+from indexer.build import ProgressCallback, build_from_articles
+from indexer.embedders import Embedder, Vectors
+from retrieval.calibration import Calibration
+from retrieval.display import DEFAULT_THRESHOLDS, shown_set
+from retrieval.search import (
     DEFAULT_FUSION,
     DENSE_ONLY,
     LEXICAL_ONLY,
@@ -30,14 +37,7 @@ from app.search import (
     rank_articles,
     search_articles,
 )
-from app.suggestions import DEFAULT_LIMIT
-from app.vocabulary import Label
-from bench.datasets import Dataset, Query
-from bench.metrics import auroc, best_threshold, gap_decisions, percentile, retrieval_metrics
-from indexer import store
-from indexer.analysis import Analyzer
-from indexer.build import ProgressCallback, build_from_articles
-from indexer.embedding import Embedder, Vectors
+from retrieval.vocabulary import Label
 
 # What building one set's index took: seconds, passages embedded, and passages/s where the model did most.
 BuildFigures = dict[str, Any]
@@ -421,7 +421,7 @@ def fit_confidence_model(
     sample_weight: np.ndarray | None = None,  # type: ignore[type-arg]
     regularisation: float = 1.0,
 ) -> Any:
-    """The logistic model behind app/calibration.json: P(the top article is right) from its features."""
+    """The logistic model behind retrieval/calibration.json: P(the top article is right) from its features."""
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=regularisation, max_iter=2000).fit(features, labels, sample_weight=sample_weight)

@@ -37,14 +37,14 @@ def served(
     workers: int = 1,
     log: Path | None = None,
 ) -> Iterator[str]:
-    """Start `uvicorn app.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200.
+    """Start `uvicorn app.api.main:create_app` with these DEFLECT_* settings; yields its base URL once /readyz is 200.
 
     port None takes a free one. The server's output goes to `log` (a temporary file if None) and is
     quoted in the error when the server dies or never becomes ready.
     """
     port = port or free_port()
     command = [
-        *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"),
+        *(sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory", "--host", "127.0.0.1"),
         *("--port", str(port), "--log-level", log_level, "--workers", str(workers)),
     ]
     repo = str(Path(__file__).resolve().parents[1])

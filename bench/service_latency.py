@@ -23,7 +23,7 @@ from bench.run import write_json
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, BatchingEmbedder, Embedder, load_embedder
+from indexer.embedders import DEFAULT_MODEL, BatchingEmbedder, Embedder, load_embedder
 
 QUESTIONS = {
     "ja": [

@@ -7,7 +7,7 @@ their spread, the passages' spread, the best BM25 share). Two reports:
 - Selection, on val splits only: the confidence's features as shipped, without each one, and with each candidate
   added, fitted on all val sets but one and scored on the one left out, each val set in turn: AUROC of answerable
   against unanswerable questions, and of a right top article against a wrong one (what the confidence is fitted to
-  say). `app/calibration.py`'s features were chosen with it.
+  say). `retrieval/calibration.py`'s features were chosen with it.
 - Ceiling (`--ceiling SET`): on a set's test split, each signal's AUROC alone, then models over all the signals
   fitted on that split itself and scored by 5-fold cross-validation. The shipped confidence is never fitted on
   test; the ceiling says whether any confidence made of these signals could reach a target, or whether reaching
@@ -28,13 +28,13 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from app.calibration import FEATURES, calibration_for, load_calibrations
-from app.search import DEFAULT_FUSION, gather_evidence, question_vectors, rank_articles
 from bench.datasets import Dataset, default_datasets_dir, load_dataset
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from retrieval.calibration import FEATURES, calibration_for, load_calibrations
+from retrieval.search import DEFAULT_FUSION, gather_evidence, question_vectors, rank_articles
 
 # Val splits with unanswerable questions, on which candidate signals are compared (the shipped confidence is
 # fitted by `python -m bench.calibrate`).

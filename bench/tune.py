@@ -3,7 +3,7 @@
 Candidates are reciprocal-rank fusion and convex fusions over a grid of the dense weight (alpha) and the
 share of an article's lexical evidence that comes from the whole article (the rest: its best passage).
 Each query's evidence is gathered once and ranked by every candidate. The best candidates by mean R@1
-(per set and per query) are printed last, beside the default; app/search.py's Fusion defaults are set by hand.
+(per set and per query) are printed last, beside the default; retrieval/search.py's Fusion defaults are set by hand.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.calibration import FALLBACK
-from app.search import DEFAULT_FUSION, Fusion, SearchIndex, gather_evidence, rank_articles
 from bench.datasets import default_datasets_dir, load_dataset
 from bench.metrics import retrieval_metrics
 from bench.run import write_result
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from retrieval.calibration import FALLBACK
+from retrieval.search import DEFAULT_FUSION, Fusion, SearchIndex, gather_evidence, rank_articles
 
 ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9)
 WHOLE_ARTICLE_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)

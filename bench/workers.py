@@ -19,12 +19,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from app.calibration import calibration_for, load_calibrations
 from bench.datasets import Dataset, load_dataset
 from bench.run import RankedSet, SharedPassageVectors, index_and_rank, select_queries
 from indexer.analysis import Analyzer
 from indexer.chunking import split_passages
-from indexer.embedding import Embedder, load_embedder
+from indexer.embedders import Embedder, load_embedder
+from retrieval.calibration import calibration_for, load_calibrations
 
 # Embedding time per character against USE's (passages/s on the hint3 sets), to start the longest work first.
 MODEL_COST = {"multilingual-e5-small-q4": 18.0, "all-MiniLM-L6-v2": 6.0, "all-MiniLM-L6-v2-int8": 8.0}

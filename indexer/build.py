@@ -15,7 +15,7 @@ from indexer import store
 from indexer.analysis import Analyzer
 from indexer.articles import Article, ArticleProblem, load_articles
 from indexer.chunking import Passage, split_passages
-from indexer.embedding import Embedder, Vectors
+from indexer.embedders import Embedder, Vectors, layout_of
 
 # Bump when chunking changes, so every passage is re-embedded.
 CHUNKING_VERSION = 1
@@ -101,6 +101,7 @@ def build_from_articles(
             model=embedder.name,
             model_fingerprint=fingerprint,
             dim=embedder.dim,
+            embedder=layout_of(embedder),
             analyzer=analyzer.name,
             chunking=CHUNKING_VERSION,
             article_hashes=hashes,

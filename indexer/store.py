@@ -24,10 +24,11 @@ import numpy as np
 
 from indexer.articles import Article
 from indexer.chunking import Passage
-from indexer.embedding import Vectors
+from indexer.embedders import EmbedderPart, Vectors
 from indexer.lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+# 2: the manifest records the embedder's layout (`embedder`).
+FORMAT_VERSION = 2
 BUILDS_KEPT = 3
 
 
@@ -57,6 +58,8 @@ class Manifest:
     created_at: str
     model: str
     dim: int
+    # Each model's share of the vectors, in order, so query time never re-reads it from the model's name.
+    embedder: list[EmbedderPart]
     analyzer: str
     chunking: int
     article_hashes: dict[str, str]
@@ -69,7 +72,9 @@ class Manifest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        fields = {key: value for key, value in data.items() if key in names}
+        fields["embedder"] = [EmbedderPart(**part) for part in fields.get("embedder", [])]
+        return cls(**fields)
 
 
 @dataclass
@@ -193,13 +198,22 @@ def current_manifest(index_dir: Path) -> Manifest | None:
         return None
 
 
+def is_outdated(index_dir: Path) -> bool:
+    """Whether the live build was written in an older format than this version reads."""
+    manifest = current_manifest(index_dir)
+    return manifest is not None and manifest.format != FORMAT_VERSION
+
+
 def load_build(
     build_path: Path, *, expected_model: str | None = None, expected_analyzer: str | None = None
 ) -> IndexBuild:
     """Load one build directory, checking it against its manifest and the configured model and analyser."""
     manifest = read_manifest(build_path)
     if manifest.format != FORMAT_VERSION:
-        raise IndexCorruptError(f"{manifest.build_id}: format {manifest.format}, this version reads {FORMAT_VERSION}")
+        raise IndexCorruptError(
+            f"{manifest.build_id}: format {manifest.format}, this version reads {FORMAT_VERSION}: "
+            "rebuild it with `deflect index`"
+        )
     if expected_model is not None and manifest.model != expected_model:
         raise IndexMismatchError(
             f"index build {manifest.build_id} was made with model {manifest.model!r}, but the service is "

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from app.db import create_tables, make_engine, reset_schema
-from app.main import create_app
+from app.api.main import create_app
+from app.db.engine import create_tables, make_engine, reset_schema
 from app.settings import Settings
 from indexer.analysis import Analyzer
 from indexer.build import build_index

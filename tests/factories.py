@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.report_schemas import ClosestArticle, GapReportTopic, TopicTrend, Verdict
+from app.reports.schemas import ClosestArticle, GapReportTopic, TopicTrend, Verdict
 
 
 def article_markdown(

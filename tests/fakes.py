@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.embedding import Vectors
+from indexer.embedders import Vectors
 
 
 class HashingEmbedder:

@@ -8,9 +8,11 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from app import cli as app_cli
 from app.cli import cli, local_url, main
 from app.settings import Settings
 from bench.server import free_port
+from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_index
 from tests.factories import small_help_center
@@ -170,6 +172,24 @@ def test_serve_prints_the_demo_dashboard_and_docs_once_ready(env: Path, monkeypa
         f"  dashboard  http://127.0.0.1:{port}/dashboard",
         f"  API docs   http://127.0.0.1:{port}/docs",
     ]
+
+
+def test_serve_when_the_index_is_of_an_older_format_rebuilds_it_first(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(content_dir=env / "content", index_dir=env / "index", embedder=HashingEmbedder(), analyzer=Analyzer())
+    manifest_path = store.builds_dir(env / "index") / str(store.current_build_id(env / "index")) / "manifest.json"
+    manifest_path.write_text(json.dumps({**json.loads(manifest_path.read_text()), "format": 1}), encoding="utf-8")
+    rebuilt: list[Path] = []
+    monkeypatch.setattr(app_cli, "run_index", lambda settings: rebuilt.append(settings.index_dir))
+    monkeypatch.setattr(app_cli, "announce_when_ready", lambda _url: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *_args, **_options: None)
+
+    result = CliRunner().invoke(cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert "built by an older version: rebuilding it" in result.output
+    assert rebuilt == [env / "index"]
 
 
 @pytest.mark.parametrize(

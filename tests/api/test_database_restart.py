@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
-from app.models import Event, SuggestionSet
+from app.db.models import Event, SuggestionSet
 
 # What a restart does to clients: the server ends every backend. (The outage in between is the
 # database-down case of test_safety; bench/load.py restarts the real server mid-run.)

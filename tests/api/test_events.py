@@ -4,8 +4,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.main import create_app
-from app.models import Event, SuggestionSet
+from app.api.main import create_app
+from app.db.models import Event, SuggestionSet
 from app.settings import Settings
 from tests.fakes import HashingEmbedder
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from app.models import HelpdeskTicket, SuggestionSet, packed_vector
+from app.db.models import HelpdeskTicket, SuggestionSet, packed_vector
 
 YESTERDAY = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(timespec="seconds")
 YEAR_END_ASKED = ["年末調整の書類を作成したい", "年末調整の書類を作成したいです"]

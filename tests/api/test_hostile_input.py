@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.models import Event, SuggestionSet
+from app.db.models import Event, SuggestionSet
 
 JSON = {"content-type": "application/json"}
 SQL_INJECTION = "'; DROP TABLE suggestion_set; -- OR 1=1"

@@ -1,6 +1,6 @@
 """Rate limits on the public endpoints, as served: 429 with Retry-After, shared through Redis, kept when it is down.
 
-The limiters themselves are tested in tests/app/test_rate_limit.py.
+The limiters themselves are tested in tests/api/test_rate_limiter.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import uuid
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from app.main import create_app
+from app.api.main import create_app
 from app.settings import Settings
 from tests.fakes import HashingEmbedder
 

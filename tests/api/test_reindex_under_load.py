@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.live_index import LiveIndex
-from app.main import create_app
+from app.api.main import create_app
 from app.settings import Settings
 from indexer.analysis import Analyzer
 from indexer.build import build_index
+from retrieval.live_index import LiveIndex
 from tests.factories import write_article
 from tests.fakes import HashingEmbedder
 

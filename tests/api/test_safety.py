@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from app.db import make_engine
-from app.main import create_app
-from app.models import SuggestionSet
+from app.api.main import create_app
+from app.db.engine import make_engine
+from app.db.models import SuggestionSet
 from app.privacy import pseudonymous_client_id
 from app.retention import purge_expired_questions
 from app.settings import Settings

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.main import create_app
-from app.models import SuggestedArticle, SuggestionSet
+from app.api.main import create_app
+from app.db.models import SuggestedArticle, SuggestionSet
 from app.settings import Settings
 from tests.fakes import HashingEmbedder
 

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from app.main import create_app
-from app.models import HelpdeskTicket
+from app.api.main import create_app
+from app.db.models import HelpdeskTicket
 from app.settings import Settings
 from tests.fakes import HashingEmbedder
 

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from app.db import make_engine
+from app.db.engine import make_engine
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from app.db import create_tables, make_engine
+from app.db.engine import create_tables, make_engine
 from app.logs import REQUEST_ID, JsonFormatter, LogFormat, TextFormatter, configure_logging
 from app.settings import Settings
 

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.deflection import DeflectionPolicy
-from app.models import Event, SuggestedArticle, SuggestionSet
+from app.db.models import Event, SuggestedArticle, SuggestionSet
+from app.reports.deflection import DeflectionPolicy
 from app.rollup import apply_event, article_flags_of_intent, rebuild
 from app.vocabulary import Action
 

@@ -3,9 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from app.display import DEFAULT_THRESHOLDS
 from app.privacy import Redactor
 from app.settings import Settings
+from retrieval.display import DEFAULT_THRESHOLDS
 
 
 @pytest.mark.parametrize("value", ['["社員番号\\\\d{6,8}", "EMP-\\\\d+"]', "社員番号\\d{6,8}\nEMP-\\d+"])

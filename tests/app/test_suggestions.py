@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from app.calibration import FALLBACK
-from app.models import SuggestedArticle, SuggestionSet
+from app.db.models import SuggestedArticle, SuggestionSet
 from app.privacy import Redactor
-from app.search import SearchIndex
 from app.suggestions import (
     IndexUnavailableError,
     InvalidQueryError,
@@ -22,9 +20,11 @@ from app.suggestions import (
     resolve_locale,
     suggest,
 )
-from app.vocabulary import Channel, Label
 from indexer import store
 from indexer.analysis import Analyzer
+from retrieval.calibration import FALLBACK
+from retrieval.search import SearchIndex
+from retrieval.vocabulary import Channel, Label
 from tests.fakes import HashingEmbedder
 
 PASSWORD = "パスワードを忘れた場合の再設定方法"

@@ -4,7 +4,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from app.models import HelpdeskTicket
+from app.db.models import HelpdeskTicket
 from app.privacy import Redactor
 from app.retention import purge_expired_tickets
 from app.tickets import (

@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from app.search import SearchIndex
 from bench.datasets import Query
 from bench.dense import compare, exact_scorer, scorer_with
 from indexer import store
 from indexer.analysis import Analyzer
+from retrieval.search import SearchIndex
 from tests.fakes import HashingEmbedder
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main as bench_main
-from indexer.embedding import DEFAULT_MODEL
+from indexer.embedders import DEFAULT_MODEL
 from tests.bench.sample_sets import BASE, VARIANT, write_dataset
 
 

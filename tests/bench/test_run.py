@@ -4,13 +4,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.calibration import FALLBACK
-from app.search import SearchIndex
 from bench.datasets import Query
 from bench.run import SharedPassageVectors, time_searches
 from indexer import store
 from indexer.analysis import Analyzer
-from indexer.embedding import Vectors
+from indexer.embedders import Vectors
+from retrieval.calibration import FALLBACK
+from retrieval.search import SearchIndex
 from tests.fakes import HashingEmbedder
 
 

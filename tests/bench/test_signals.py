@@ -3,11 +3,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.calibration import FEATURES
 from bench.datasets import load_dataset
 from bench.signals import CANDIDATES, SetSignals, ceiling, collect, selection
 from indexer.analysis import Analyzer
-from indexer.embedding import DEFAULT_MODEL
+from indexer.embedders import DEFAULT_MODEL
+from retrieval.calibration import FEATURES
 from tests.bench.sample_sets import VARIANT, write_dataset
 
 NAMES = [*FEATURES, *CANDIDATES, "confidence"]

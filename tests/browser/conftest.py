@@ -15,7 +15,7 @@ import pytest
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import load_embedder
+from indexer.embedders import load_embedder
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -79,7 +79,7 @@ def _serve(root: Path, index_dir: Path, keys: dict[str, str]) -> contextlib.Abst
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> Iterator[Server]:
-    """`uvicorn app.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
+    """`uvicorn app.api.main:create_app --factory` on a free port, with keys and a fresh SQLite database."""
     root = tmp_path_factory.mktemp("browser")
     keys = {"DEFLECT_SECRET_KEYS": SECRET_KEY, "DEFLECT_PUBLISHABLE_KEYS": PUBLISHABLE_KEY}
     with _serve(root, sample_index, keys) as url:

@@ -11,12 +11,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from app.main import create_app
+from app.api.main import create_app
 from app.settings import Settings
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.api.main import create_app
 from app.settings import Settings
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, MiniLMInt8, PairedEmbedder, UniversalSentenceEncoder, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from indexer.embedders.packaged import MiniLMInt8, UniversalSentenceEncoder
+from indexer.embedders.paired import PairedEmbedder
 
 pytestmark = pytest.mark.e2e
 REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"

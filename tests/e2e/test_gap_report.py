@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.api.main import create_app
 from app.settings import Settings
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
 
 pytestmark = pytest.mark.e2e
 REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"

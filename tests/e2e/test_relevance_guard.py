@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from app.calibration import calibration_for, load_calibrations
-from app.display import DEFAULT_THRESHOLDS, shown_set
-from app.search import SearchIndex, search_articles
 from bench.datasets import default_datasets_dir, load_dataset
 from bench.metrics import retrieval_metrics
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
-from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.embedders import DEFAULT_MODEL, load_embedder
+from retrieval.calibration import calibration_for, load_calibrations
+from retrieval.display import DEFAULT_THRESHOLDS, shown_set
+from retrieval.search import SearchIndex, search_articles
 
 pytestmark = pytest.mark.e2e
 DATASETS = default_datasets_dir()

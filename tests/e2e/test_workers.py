@@ -15,12 +15,12 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
-from app.db import make_engine
-from app.models import Event
+from app.db.engine import make_engine
+from app.db.models import Event
 from bench.server import served
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import load_embedder
+from indexer.embedders import load_embedder
 from tests.factories import write_article
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.embedding import BatchingEmbedder, Vectors
+from indexer.embedders import BatchingEmbedder, Vectors
 from tests.fakes import HashingEmbedder
 
 

@@ -7,7 +7,7 @@ import pytest
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_index
-from indexer.embedding import Vectors
+from indexer.embedders import Vectors
 from tests.factories import write_article
 from tests.fakes import HashingEmbedder
 

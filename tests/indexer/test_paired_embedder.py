@@ -8,16 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import embedding
-from indexer.embedding import (
+from indexer import embedders
+from indexer.embedders import EmbedderError, EmbedderPart, Vectors, layout_of, load_embedder
+from indexer.embedders import paired as paired_module
+from indexer.embedders.packaged import ENGLISH_ONLY_MODELS
+from indexer.embedders.paired import (
     BRIDGE_SHARE_IN_ENGLISH_PASSAGES,
-    ENGLISH_ONLY_MODELS,
-    EmbedderError,
     PairedEmbedder,
-    Vectors,
     bilingual_passages,
     bridge_path,
-    load_embedder,
     multilingual_dims,
 )
 from tests.fakes import HashingEmbedder
@@ -93,8 +92,8 @@ def test_a_plus_joins_two_models_once(monkeypatch: pytest.MonkeyPatch, tmp_path:
         loaded.append(model)
         return _Recording(model, 8)
 
-    monkeypatch.setattr(embedding, "_load_one", fake_load)
-    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path / "no-bridges")
+    monkeypatch.setattr(embedders, "_load_one", fake_load)
+    monkeypatch.setattr(paired_module, "BRIDGES_DIR", tmp_path / "no-bridges")
     paired = load_embedder("use-multilingual-v3+all-MiniLM-L6-v2-int8")
     assert isinstance(paired, PairedEmbedder) and paired.name == "use-multilingual-v3+all-MiniLM-L6-v2-int8"
     assert loaded == ["use-multilingual-v3", "all-MiniLM-L6-v2-int8"]
@@ -133,13 +132,13 @@ def test_in_a_help_center_of_both_languages_english_passages_blend_in_the_bridge
         _Recording("all-MiniLM-L6-v2-int8", ENGLISH_ONLY_MODELS["all-MiniLM-L6-v2-int8"]),
     )
     bridge = np.random.default_rng(0).normal(size=(first.dim, english_only.dim)).astype(np.float32)
-    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path)
+    monkeypatch.setattr(paired_module, "BRIDGES_DIR", tmp_path)
     np.save(bridge_path(first.name, english_only.name), bridge)
     paired = PairedEmbedder(first, english_only, bridge=bridge)
     stored = paired.embed_documents(TEXTS)
     japanese = np.array([False, False, False, True])
 
-    blended = bilingual_passages(paired.name, stored, japanese)
+    blended = bilingual_passages(paired.layout, stored, japanese)
 
     estimate = stored[0, : first.dim] @ bridge
     estimate /= np.linalg.norm(estimate)
@@ -151,8 +150,8 @@ def test_in_a_help_center_of_both_languages_english_passages_blend_in_the_bridge
     np.testing.assert_allclose(np.linalg.norm(blended, axis=1), 1.0, rtol=1e-5)
     assert not np.shares_memory(blended, stored)
     # One language only, or a single model: nothing to bridge between, the vectors come back as they are.
-    assert bilingual_passages(paired.name, stored, np.zeros(4, dtype=bool)) is stored
-    assert bilingual_passages(first.name, stored, japanese) is stored
+    assert bilingual_passages(paired.layout, stored, np.zeros(4, dtype=bool)) is stored
+    assert bilingual_passages(layout_of(first), stored, japanese) is stored
 
 
 def test_a_bridge_must_fit_the_two_models_and_join_a_reader_to_an_english_only_model() -> None:
@@ -164,8 +163,8 @@ def test_a_bridge_must_fit_the_two_models_and_join_a_reader_to_an_english_only_m
 
 
 def test_a_pair_loads_its_bridge_whichever_model_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(embedding, "_load_one", lambda model: _Recording(model, 8 if "MiniLM" in model else 16))
-    monkeypatch.setattr(embedding, "BRIDGES_DIR", tmp_path)
+    monkeypatch.setattr(embedders, "_load_one", lambda model: _Recording(model, 8 if "MiniLM" in model else 16))
+    monkeypatch.setattr(paired_module, "BRIDGES_DIR", tmp_path)
     assert bridge_path("all-MiniLM-L6-v2-int8", "reader") == bridge_path("reader", "all-MiniLM-L6-v2-int8")
     assert load_embedder("reader+all-MiniLM-L6-v2-int8").bridge is None  # type: ignore[attr-defined]
 
@@ -177,8 +176,20 @@ def test_a_pair_loads_its_bridge_whichever_model_comes_first(monkeypatch: pytest
         assert paired.bridge.dtype == np.float32 and paired.bridge.shape == (16, 8)
 
 
-def test_the_multilingual_half_of_a_pairs_vectors_is_found_from_its_name() -> None:
-    assert multilingual_dims("use-multilingual-v3+all-MiniLM-L6-v2-int8", 896) == (0, 512)
-    assert multilingual_dims("all-MiniLM-L6-v2+multilingual-e5-small-q4", 768) == (384, 768)
-    assert multilingual_dims("use-multilingual-v3", 512) is None
-    assert multilingual_dims("use-multilingual-v3+multilingual-e5-small-q4", 896) is None  # both read Japanese
+def test_the_multilingual_half_of_a_pairs_vectors_is_found_from_its_layout() -> None:
+    use, e5 = EmbedderPart("use-multilingual-v3", 512, True), EmbedderPart("multilingual-e5-small-q4", 384, True)
+    minilm = EmbedderPart("all-MiniLM-L6-v2-int8", 384, False)
+    assert multilingual_dims([use, minilm]) == (0, 512)
+    assert multilingual_dims([minilm, e5]) == (384, 768)
+    assert multilingual_dims([use]) is None
+    assert multilingual_dims([use, e5]) is None  # both read Japanese
+
+
+def test_a_pairs_layout_names_each_model_in_order_and_which_reads_japanese() -> None:
+    first, english_only = HashingEmbedder(), _Recording("all-MiniLM-L6-v2-int8", 8)
+    paired = PairedEmbedder(first, english_only)
+    assert layout_of(paired) == [
+        EmbedderPart(first.name, first.dim, reads_japanese=True),
+        EmbedderPart("all-MiniLM-L6-v2-int8", 8, reads_japanese=False),
+    ]
+    assert layout_of(first) == [EmbedderPart(first.name, first.dim, reads_japanese=True)]

@@ -1,8 +1,10 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from indexer import store
+from indexer.embedders import EmbedderPart
 from tests.fakes import HashingEmbedder
 
 
@@ -18,6 +20,7 @@ def test_load_current_reads_the_published_build(index_dir: Path) -> None:
     }
     assert build.dense.ntotal == len(build.passages) == build.manifest.counts["passages"]
     assert build.manifest.model == HashingEmbedder.name
+    assert build.manifest.embedder == [EmbedderPart(HashingEmbedder.name, HashingEmbedder.dim, reads_japanese=True)]
 
 
 def test_load_current_when_another_model_built_it_refuses_with_a_clear_message(index_dir: Path) -> None:
@@ -62,3 +65,15 @@ def test_build_lock_when_held_refuses_a_second_builder(tmp_path: Path) -> None:
     with store.build_lock(tmp_path), pytest.raises(store.IndexLockedError):
         with store.build_lock(tmp_path):
             pass
+
+
+def test_load_current_when_an_older_format_built_it_asks_for_a_rebuild(index_dir: Path) -> None:
+    manifest_path = store.builds_dir(index_dir) / str(store.current_build_id(index_dir)) / "manifest.json"
+    older = json.loads(manifest_path.read_text(encoding="utf-8"))
+    older["format"] = 1
+    del older["embedder"]
+    manifest_path.write_text(json.dumps(older), encoding="utf-8")
+
+    assert store.is_outdated(index_dir)
+    with pytest.raises(store.IndexCorruptError, match="format 1.*rebuild it with `deflect index`"):
+        store.load_current(index_dir)

@@ -1,0 +1,1 @@
+"""Routers, one per resource; each stays thin and calls a domain module."""

@@ -1,0 +1,195 @@
+from collections import Counter
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from app.reports.gaps import report as gaps
+from app.reports.gaps.live_topics import TopicSet
+from app.reports.gaps.report import GapSettings, Inquiry, build_topics, cluster
+from indexer.analysis import Analyzer
+from retrieval.topic_space import (
+    CENTRED_TOPIC_SIMILARITY,
+    JAPANESE_TOPIC_SIMILARITY,
+    PLAIN_TOPIC_SIMILARITY,
+    TopicSpace,
+)
+
+
+def _blobs(sizes: list[int], dim: int = 32, seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(dim, dim)))[0][: len(sizes)]  # orthogonal topic directions
+    rows, truth = [], []
+    for topic, size in enumerate(sizes):
+        rows.append(centres[topic] + rng.normal(0, 0.08, (size, dim)))
+        truth += [topic] * size
+    return np.vstack(rows).astype(np.float32), truth
+
+
+def test_cluster_finds_the_number_of_topics_from_the_data() -> None:
+    vectors, truth = _blobs([12, 8, 5])
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert len(set(labels.tolist()) - {-1}) == 3
+    for topic in range(3):
+        assert len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1
+
+
+def test_cluster_leaves_a_lone_question_as_noise() -> None:
+    vectors, _ = _blobs([6, 1])
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert labels[-1] == -1 and len(set(labels[:6].tolist())) == 1
+
+
+def test_cluster_large_inputs_through_leaders_gives_the_same_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors, truth = _blobs([40, 30, 30])
+    monkeypatch.setattr(gaps, "DIRECT_CLUSTERING_LIMIT", 10)
+    labels = cluster(vectors, similarity=0.55, min_size=2)
+    assert len(set(labels.tolist()) - {-1}) == 3
+    assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
+
+
+def test_build_topics_ranks_by_impact_and_labels_with_key_terms(analyzer: Analyzer) -> None:
+    vectors, truth = _blobs([3, 5])
+    texts = {0: "交通費の精算", 1: "phone support hours"}
+    failing = [Inquiry(f"q{i}", texts[t], None, vectors[i], {"no_result"}) for i, t in enumerate(truth)]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    assert [t.volume for t in topics] == [5, 3]
+    assert "phone" in topics[0].label and "交通" in topics[1].label
+    assert topics[0].verdict == "missing_article"
+    assert topics[0].query_ids == [f"q{i}" for i in range(3, 8)]
+
+
+def test_build_topics_trend_counts_the_previous_periods_failing_inquiries_near_each_topic(analyzer: Analyzer) -> None:
+    vectors, _ = _blobs([6, 3, 1])  # rows 0-5 one topic, 6-8 another, 9 a question near neither
+    failing = [Inquiry(f"q{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (0, 1, 2, 3, 6, 7, 8)]
+    previous = [Inquiry(f"p{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (4, 5, 9)]
+    topics, _, _ = build_topics(failing, [], previous=previous, index=None, analyzer=analyzer, settings=GapSettings())
+    trends = {t.volume: (t.trend.previous_volume, t.trend.change) for t in topics}
+    assert trends == {4: (2, 1.0), 3: (0, None)}  # (4 - 2) / 2; none before: no change to speak of
+
+
+def test_build_topics_merges_imported_tickets_into_topics_and_counts_them_apart(analyzer: Analyzer) -> None:
+    vectors, _ = _blobs([4, 3])  # rows 0-3 one topic, 4-6 another
+    failing = [Inquiry(f"q{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (0, 1)]
+    failing += [
+        Inquiry(f"t{i}", "年末調整の書類 — 作りたい", None, vectors[i], {"imported_ticket"}, "imported_ticket")
+        for i in (2, 3)
+    ]
+    failing += [
+        Inquiry(f"t{i}", "invoice address", None, vectors[i], {"imported_ticket"}, "imported_ticket") for i in (4, 5, 6)
+    ]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    mixed = next(t for t in topics if t.query_ids)
+    tickets_only = next(t for t in topics if not t.query_ids)
+    assert (mixed.query_ids, mixed.ticket_ids) == (["q0", "q1"], ["t2", "t3"])
+    assert mixed.signals == {"no_result": 2, "imported_ticket": 2} and mixed.volume == 4
+    assert tickets_only.ticket_ids == ["t4", "t5", "t6"] and tickets_only.signals == {"imported_ticket": 3}
+
+
+def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_merges(analyzer: Analyzer) -> None:
+    blobs, truth = _blobs([6, 5, 4])
+    shared = np.zeros(blobs.shape[1], dtype=np.float32)
+    shared[-1], blobs[:, -1] = 1.0, 0.0  # the shared direction: an axis the topics leave alone
+    vectors = 3 * shared + blobs  # what every support question shares dominates plain cosine
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    failing = [Inquiry(f"q{i}", "question", None, vectors[i], {"no_result"}) for i in range(len(truth))]
+    space = TopicSpace(vectors.mean(axis=0), CENTRED_TOPIC_SIMILARITY)
+    index = SimpleNamespace(
+        topic_space=space, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
+    )
+
+    plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    centred, labels, centroids = build_topics(failing, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert [t.volume for t in plain] == [15]
+    assert sorted(t.volume for t in centred) == [4, 5, 6]
+    assert all(len({labels[i] for i, t in enumerate(truth) if t == topic}) == 1 for topic in range(3))
+    # New inquiries join the published centroids through the same projection, which the topic set keeps.
+    published = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids, space)
+    ranked = {volume: topic_id for topic_id, volume in zip("abc", [t.volume for t in centred], strict=True)}
+    assert published.nearest(vectors[0]) == ranked[6]
+    unprojected = TopicSet(1, 0.0, None, CENTRED_TOPIC_SIMILARITY, ("a", "b", "c"), centroids)
+    assert unprojected.nearest(vectors[0]) is None  # a raw vector is not comparable with topic-space centroids
+
+
+def test_japanese_among_the_failing_holds_a_plain_topic_together_at_a_lower_cosine(analyzer: Analyzer) -> None:
+    # Two askings of one need at cosine 0.47: kana or the other language sit this far apart, English rewordings not.
+    near, far = (
+        np.array([1.0, 0.0, 0.0], dtype=np.float32),
+        np.array([0.47, np.sqrt(1 - 0.47**2), 0.0], dtype=np.float32),
+    )
+    english = [Inquiry("e1", "claim travel expenses", None, near), Inquiry("e2", "travel reimbursement", None, far)]
+    japanese = [Inquiry("j1", "交通費を精算したい", None, near), Inquiry("j2", "こうつうひ せいさん", None, far)]
+    whole = TopicSpace.plain(3)
+    index = SimpleNamespace(
+        topic_space=whole, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
+    )
+
+    assert gaps.topic_space(index, dim=3, failing=english) is whole  # type: ignore[arg-type]
+    mixed = gaps.topic_space(index, dim=3, failing=japanese)  # type: ignore[arg-type]
+    assert mixed.topic_similarity == JAPANESE_TOPIC_SIMILARITY < PLAIN_TOPIC_SIMILARITY and not mixed.mean.any()
+    topics, _, _ = build_topics(japanese, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert [sorted(t.query_ids) for t in topics] == [["j1", "j2"]]
+    english_only, _, _ = build_topics(english, [], index=index, analyzer=analyzer, settings=GapSettings())  # type: ignore[arg-type]
+    assert english_only == []  # two English questions this far apart are two needs
+
+
+MAIL = (
+    "いつもお世話になっております。株式会社サンプルの佐藤です。"
+    "商品をギフト包装で送ることはできますか。よろしくお願いいたします。"
+)
+
+
+def test_a_topics_representative_question_is_its_most_central_member_in_the_teams_language() -> None:
+    members = [
+        Inquiry("e", "How do I wrap a gift?", "en", np.zeros(3, dtype=np.float32)),
+        Inquiry("j", MAIL, "ja", np.zeros(3, dtype=np.float32)),
+        Inquiry("k", "ぎふと ほうそう", "ja", np.zeros(3, dtype=np.float32)),
+    ]
+    closeness = np.array([0.9, 0.8, 0.7], dtype=np.float32)
+
+    in_japanese = gaps.representative_question(members, closeness, "ja")
+    assert in_japanese == "商品をギフト包装で送ることはできますか。"  # without the courtesies
+    assert gaps.representative_question(members, closeness, "en") == "How do I wrap a gift?"
+    assert gaps.representative_question(members, closeness, "ko") == "How do I wrap a gift?"  # none in it: the nearest
+
+
+def test_a_label_leaves_out_the_help_centers_own_words(analyzer: Analyzer) -> None:
+    members = [gaps.AnalysedText.of(text, analyzer) for text in ("SignDesk gift wrapping", "SignDesk gift wrap please")]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    assert "signdesk" in gaps.key_terms(members, corpus, 10)
+    assert "signdesk" not in gaps.key_terms(members, corpus, 10, shared=frozenset({"signdesk"}))
+
+
+def test_the_long_tail_lists_every_inquiry_in_no_topic_with_its_verdict() -> None:
+    alone = [
+        Inquiry(
+            "q1", "Hi team, can I print shipping labels? Thanks, Sam", "en", np.ones(3, dtype=np.float32), {"no_result"}
+        ),
+        Inquiry("t1", "label printer", "en", np.ones(3, dtype=np.float32), {"imported_ticket"}, gaps.IMPORTED_TICKET),
+    ]
+
+    tail = gaps.long_tail(alone, index=None, settings=GapSettings())
+
+    assert [(q.query_id, q.ticket_id) for q in tail] == [("q1", None), (None, "t1")]
+    assert tail[0].signals == ["no_result"] and tail[0].verdict == "missing_article"
+    assert tail[0].closest_article.article_id is None
+
+
+def test_a_representative_question_prefers_a_member_converted_to_kanji() -> None:
+    members = [
+        Inquiry("k", "めんせつ にってい へんこう", "ja", np.zeros(3, dtype=np.float32)),
+        Inquiry("j", "面接の日程を変更したい", "ja", np.zeros(3, dtype=np.float32)),
+    ]
+
+    assert (
+        gaps.representative_question(members, np.array([0.9, 0.5], dtype=np.float32), "ja") == "面接の日程を変更したい"
+    )
+
+
+def test_a_label_leaves_out_mecabs_guesses_at_unconverted_kana(analyzer: Analyzer) -> None:
+    members = [gaps.AnalysedText.of(text, analyzer) for text in ("めんせつ にってい へんこう", "面接 日程 変更")]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    terms = gaps.key_terms(members, corpus, 10, k=10)
+    assert terms and not any(len(t) <= 3 and all("\u3041" <= c <= "\u3096" or c == "ー" for c in t) for t in terms)

@@ -1,0 +1,50 @@
+import numpy as np
+
+from app.reports.gaps.live_topics import TopicSet
+from retrieval.topic_space import (
+    CENTRED_TOPIC_SIMILARITY,
+    MIN_ARTICLES,
+    MIN_QUESTIONS_PER_ARTICLE,
+    PLAIN_TOPIC_SIMILARITY,
+    TopicSpace,
+)
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_centring_on_the_help_center_questions_tells_topics_apart_that_plain_cosine_bunches() -> None:
+    # Every question leans on direction 0 (what support questions share); topics differ in the others.
+    phrasings = [_unit(3, 1, 0, 0), _unit(3, 0, 1, 0), _unit(3, 0, 0, 1), _unit(3, 0, 0.5, 0.5)]
+    questions = np.vstack(phrasings * MIN_ARTICLES * MIN_QUESTIONS_PER_ARTICLE)
+    space = TopicSpace.of_questions(questions, articles=MIN_ARTICLES)
+    assert space.topic_similarity == CENTRED_TOPIC_SIMILARITY
+    new_topic_a, new_topic_b = _unit(3, 1, 1, 0), _unit(3, 0, 1, 1)
+    plain = float(new_topic_a @ new_topic_b)
+    points = space.project(np.vstack([new_topic_a, new_topic_b]))
+    assert plain > 0.9
+    assert float(points[0] @ points[1]) < 0.5
+    assert np.allclose(np.linalg.norm(points, axis=1), 1.0, atol=1e-6)
+
+
+def test_a_small_or_titles_only_help_center_gives_plain_cosine_with_its_own_threshold() -> None:
+    questions = np.vstack([_unit(3, 1, 0), _unit(3, 0, 1)] * MIN_ARTICLES * MIN_QUESTIONS_PER_ARTICLE)
+    for space in (
+        TopicSpace.of_questions(questions, articles=MIN_ARTICLES - 1),  # few articles, many phrasings
+        TopicSpace.of_questions(questions[: 2 * MIN_ARTICLES], articles=MIN_ARTICLES * 2),  # one title each
+        TopicSpace.of_questions(np.zeros((0, 3), dtype=np.float32), articles=0),
+    ):
+        assert space.dim == 3 and not space.mean.any() and space.topic_similarity == PLAIN_TOPIC_SIMILARITY
+        vector = _unit(1, 2, 2)
+        assert np.allclose(space.project_one(vector), vector)
+
+
+def test_a_topic_set_projects_a_new_inquiry_into_the_space_its_topics_were_found_in() -> None:
+    # In plain cosine the inquiry is nearest "b"; once the shared direction is removed it is "a".
+    space = TopicSpace(np.array([0, 0, 1], dtype=np.float32), CENTRED_TOPIC_SIMILARITY)
+    centroids = np.array([[1, 0, 0], [0, 0, 1]], dtype=np.float32)
+    inquiry = np.array([0.6, 0, 0.8], dtype=np.float32)
+    assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids).nearest(inquiry) == "b"
+    assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids, space).nearest(inquiry) == "a"
