@@ -151,6 +151,27 @@ def _figures_of(
     return out
 
 
+def lost_questions(
+    queries: list[Query],
+    answers: dict[str, list[dict[str, Any]]],
+    ranked: list[tuple[list[str], float]],
+    *,
+    channel: str,
+    top: int,
+) -> list[str]:
+    """Answerable questions whose right article is ranked in the top `top` but not shown there by the channel.
+
+    What the display policy costs, question by question, for diagnosis on development help centers.
+    """
+    lost = []
+    for i, query in enumerate(queries):
+        relevant = set(query.relevant)
+        shown = [r["article_id"] for r in answers[channel][i]["results"]][:top]
+        if relevant & set(ranked[i][0][:top]) and not relevant & set(shown):
+            lost.append(query.id)
+    return lost
+
+
 def _hit_rate(indices: list[int], queries: list[Query], shown: Callable[[int], list[str]]) -> float:
     hits = sum(bool(set(shown(i)) & set(queries[i].relevant)) for i in indices)
     return round(hits / max(1, len(indices)), 4)
@@ -188,11 +209,18 @@ def evaluate(dataset: Dataset, *, embedder: Embedder, analyzer: Analyzer, model:
         off_topic_answers = served_answers(base, off_topic, f"{dataset.name}: off-topic")
     index = SearchIndex(store.load_current(index_dir, expected_model=embedder.name), analyzer)
     ranked = ranked_answers(index, embedder, queries, embedder.name)
-    return {
+    result = {
         "help_center": dataset.name,
         "articles": len(dataset.articles),
         **figures(queries, answers, ranked, off_topic_answers),
     }
+    # A held-out help center is only measured: its questions are never listed, so that none is chosen on.
+    if dataset.name.removesuffix("_lao") not in holdout_names():
+        result["lost"] = {
+            f"search_top{SEARCH_SHOWN}": lost_questions(queries, answers, ranked, channel="search", top=SEARCH_SHOWN),
+            f"form_top{FORM_SHOWN}": lost_questions(queries, answers, ranked, channel="form", top=FORM_SHOWN),
+        }
+    return result
 
 
 def load_off_topic() -> list[Query]:
@@ -220,6 +248,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         lines.append(line)
     off = result["off_topic"]
     lines.append(f"  off-topic      search empty {off['search_empty']:.3f}, form no_answer {off['form_no_answer']:.3f}")
+    for channel, ids in result.get("lost", {}).items():
+        lines.append(f"  ranked but not shown in the {channel.replace('_', ' ')}: {len(ids)} {' '.join(ids)}".rstrip())
     return lines
 
 
