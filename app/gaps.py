@@ -46,12 +46,12 @@ from app.report_schemas import (
     UnansweredQuestions,
     Verdict,
 )
-from app.search import SearchIndex
+from app.search import SearchIndex, question_vectors
 from app.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from app.topics import publish_topics, ticket_summary
 from app.vocabulary import Label
-from indexer.analysis import Analyzer, Token, has_japanese, kana_only
-from indexer.embedding import is_japanese_text, unit_rows
+from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
+from indexer.embedding import Embedder, is_japanese_text, unit_rows
 
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.gaps")
@@ -415,6 +415,36 @@ def build_topics(
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
 
 
+def kana_converted(
+    failing: list[Inquiry],
+    *,
+    vocabulary: Sequence[str],
+    index: SearchIndex | None,
+    analyzer: Analyzer,
+    embedder: Embedder,
+) -> list[Inquiry]:
+    """The failing inquiries, those typed in kana without conversion re-embedded as converted to kanji.
+
+    The words come from the help center's articles and the period's other inquiries (customers who converted
+    wrote the kanji of the same need): the models cannot read unconverted kana, which would otherwise gather
+    into one topic whatever the need. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+    """
+    typed = [i for i, inquiry in enumerate(failing) if typed_in_kana(inquiry.text)]
+    if not typed:
+        return failing
+    articles = [passage.embedding_text for passage in index.build.passages] if index is not None else []
+    converter = KanaConverter.of_texts([*articles, *(text for text in vocabulary if not typed_in_kana(text))], analyzer)
+    converted = {i: converter.convert(failing[i].text) for i in typed}
+    changed = [i for i in typed if converted[i] != unicodedata.normalize("NFKC", failing[i].text)]
+    if not changed:
+        return failing
+    vectors = question_vectors(embedder, [converted[i] for i in changed])
+    result = list(failing)
+    for i, vector in zip(changed, vectors, strict=True):
+        result[i] = replace(failing[i], vector=vector)
+    return result
+
+
 def _near_topics(
     inquiries: Sequence[Inquiry], *, space: TopicSpace, centroids: Vectors, similarity: float
 ) -> Counter[int]:
@@ -462,8 +492,12 @@ def gap_report(
     analyzer: Analyzer,
     policy: DeflectionPolicy | None = None,
     settings: GapSettings | None = None,
+    embedder: Embedder | None = None,
 ) -> GapReport:
-    """The content team's report: ranked topics, trend against the previous period, and weak articles."""
+    """The content team's report: ranked topics, trend against the previous period, and weak articles.
+
+    With the `embedder`, questions typed in kana without conversion are clustered as converted to kanji.
+    """
     policy, settings = policy or DeflectionPolicy(), settings or GapSettings()
     computed = time.time()
     failing, answered = inquiries(session, period=period, window=policy.attribution_window)
@@ -477,6 +511,9 @@ def gap_report(
     failing, answered, previous_failing = (
         [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
     )
+    if embedder is not None and embedder.dim == dim:
+        vocabulary = [inquiry.text for inquiry in (*failing, *answered)]
+        failing = kana_converted(failing, vocabulary=vocabulary, index=index, analyzer=analyzer, embedder=embedder)
     topics, _labels, centroids = build_topics(
         failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
     )
