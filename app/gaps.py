@@ -470,13 +470,14 @@ def topic_space(index: SearchIndex | None, *, dim: int, failing: list[Inquiry]) 
 
     In plain cosine, a period whose failing inquiries include Japanese holds a topic together at a lower
     cosine: kana typed without conversion and the other language sit further from a need's other askings
-    than English rewordings do (app/topic_space.py).
+    than English rewordings do; and it compares them through the pair's bridge, if any (app/topic_space.py).
     """
     space = index.topic_space if index is not None else None
     if space is None or space.dim != dim:
         space = TopicSpace.plain(dim)
     if not space.mean.any() and any(is_japanese_text(inquiry.text) for inquiry in failing):
-        return replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
+        space = replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
+        return space.bridged(index.build.manifest.model) if index is not None else space
     return space
 
 

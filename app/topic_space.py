@@ -14,16 +14,21 @@ In plain cosine, a period whose failing inquiries include Japanese is held toget
 (app/gaps.py, topic_space): kana typed without conversion and the other language sit further from a need's
 other askings. Topics published before 2026-12-06 may keep a slice of each vector (`dims`), a pair's
 multilingual half, and are compared on it. Why: docs/decisions/0027-gap-topics-at-help-center-volume.md
+
+Such a period is also compared through the pair's bridge (`bridge`): a Japanese vector's English-only half is
+the bridge's estimate from its multilingual half, an English one's is the model's own, which sits apart from
+any estimate; estimating it for every vector takes that language offset away, and leaves Japanese vectors as
+they are. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from indexer.embedding import unit_rows
+from indexer.embedding import load_bridge, multilingual_dims, unit_rows
 
 Vectors = npt.NDArray[np.float32]
 # The mean of a handful of articles' questions is mostly those questions, not what questions share.
@@ -42,6 +47,9 @@ class TopicSpace:
     mean: Vectors  # (dim,): zero for plain cosine; only its `dims` slice is used
     topic_similarity: float  # the cosine that holds a topic together in this space
     dims: tuple[int, int] | None = None  # the slice of each vector compared (start, end); None: all of it
+    # (multilingual half's rows, English-only half's columns): that half estimated from the other; None: as stored.
+    bridge: Vectors | None = None
+    reader: tuple[int, int] | None = None  # where the multilingual half lies (start, end), with a bridge
 
     @classmethod
     def plain(cls, dim: int, *, dims: tuple[int, int] | None = None) -> TopicSpace:
@@ -60,6 +68,34 @@ class TopicSpace:
         mean[start:end] = unit_rows(question_vectors[:, start:end]).astype(np.float64).mean(axis=0)
         return cls(mean, CENTRED_TOPIC_SIMILARITY, dims)
 
+    def bridged(self, model: str) -> TopicSpace:
+        """This space compared through `model`'s bridge, if it is a pair that has one (else this space)."""
+        first, _, second = model.partition("+")
+        reader, bridge = multilingual_dims(model, self.dim), load_bridge(first, second)
+        if reader is None or bridge is None:
+            return self
+        size = reader[1] - reader[0]
+        if bridge.shape != (size, self.dim - size):
+            return self
+        return replace(self, bridge=bridge, reader=reader)
+
+    def to_bytes(self) -> bytes:
+        """The mean, then with a bridge where the multilingual half lies and the bridge, as float32."""
+        parts = [self.mean.astype(np.float32)]
+        if self.bridge is not None and self.reader is not None:
+            parts += [np.array(self.reader, dtype=np.float32), self.bridge.astype(np.float32).ravel()]
+        return np.ascontiguousarray(np.concatenate(parts)).tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, topic_similarity: float, dims: tuple[int, int] | None, dim: int) -> TopicSpace:
+        """A space saved by `to_bytes`; `dim` is the vectors' size (a bare mean is read whole whatever it is)."""
+        values = np.frombuffer(data, dtype=np.float32).copy()
+        if dims is not None or not 0 < dim < len(values) - 2:
+            return cls(values, topic_similarity, dims)
+        start, end = int(values[dim]), int(values[dim + 1])
+        bridge = values[dim + 2 :].reshape(end - start, dim - (end - start))
+        return cls(values[:dim], topic_similarity, dims, bridge, (start, end))
+
     @property
     def dim(self) -> int:
         """The size of the vectors this space takes (the model's, whatever slice it compares)."""
@@ -68,10 +104,24 @@ class TopicSpace:
     def project(self, vectors: Vectors) -> Vectors:
         """Unit rows in topic space: cosine there is topic similarity."""
         start, end = self.dims or (0, self.dim)
+        points = np.atleast_2d(vectors)
+        if self.bridge is not None and self.reader is not None:
+            points = self._through_bridge(points)
         # A slice of a unit vector is not unit; it is compared as the model it came from would be.
-        points = unit_rows(np.atleast_2d(vectors)[:, start:end]) - self.mean[start:end]
+        points = unit_rows(points[:, start:end]) - self.mean[start:end]
         return unit_rows(points)
 
     def project_one(self, vector: Vectors) -> Vectors:
         point: Vectors = self.project(vector.reshape(1, -1))[0]
         return point
+
+    def _through_bridge(self, vectors: Vectors) -> Vectors:
+        """The English-only half estimated from the multilingual half, at that half's norm (a pair's halves weigh
+        the same)."""
+        assert self.bridge is not None and self.reader is not None
+        start, end = self.reader
+        other = slice(end, self.dim) if start == 0 else slice(0, start)
+        reader = vectors[:, start:end].astype(np.float32)
+        bridged = np.array(vectors, dtype=np.float32, copy=True)
+        bridged[:, other] = np.linalg.norm(reader, axis=1, keepdims=True) * unit_rows(reader @ self.bridge)
+        return bridged

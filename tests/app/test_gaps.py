@@ -115,9 +115,8 @@ def test_japanese_among_the_failing_holds_a_plain_topic_together_at_a_lower_cosi
     english = [Inquiry("e1", "claim travel expenses", None, near), Inquiry("e2", "travel reimbursement", None, far)]
     japanese = [Inquiry("j1", "交通費を精算したい", None, near), Inquiry("j2", "こうつうひ せいさん", None, far)]
     whole = TopicSpace.plain(3)
-    index = SimpleNamespace(
-        topic_space=whole, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
-    )
+    build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=SimpleNamespace(model="a-single-model"))
+    index = SimpleNamespace(topic_space=whole, article_terms=[], article_locale=[], build=build)
 
     assert gaps.topic_space(index, dim=3, failing=english) is whole  # type: ignore[arg-type]
     mixed = gaps.topic_space(index, dim=3, failing=japanese)  # type: ignore[arg-type]
@@ -188,3 +187,44 @@ def test_a_label_leaves_out_mecabs_guesses_at_unconverted_kana(analyzer: Analyze
 
     terms = gaps.key_terms(members, corpus, 10, k=10)
     assert terms and not any(len(t) <= 3 and all("\u3041" <= c <= "\u3096" or c == "ー" for c in t) for t in terms)
+
+
+class _RecordingEmbedder:
+    """Embeds each text as a vector of its own and remembers what it was asked to embed."""
+
+    name, dim = "recording", 3
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.asked += texts
+        return np.tile(np.array([0, 0, 1], dtype=np.float32), (len(texts), 1))
+
+
+def test_questions_typed_in_kana_are_re_embedded_as_converted_with_the_periods_words(analyzer: Analyzer) -> None:
+    vector = np.array([1, 0, 0], dtype=np.float32)
+    failing = [
+        Inquiry("k", "めんせつ にってい へんこう", "ja", vector),
+        Inquiry("w", "面接の日程を変更したい", "ja", vector),
+        Inquiry("e", "reschedule an interview", "en", vector),
+        Inquiry("u", "ぴよぴよ", "ja", vector),  # no word of the period reads so: kept as typed, not re-embedded
+    ]
+    embedder = _RecordingEmbedder()
+    converted = gaps.kana_converted(
+        failing, vocabulary=[i.text for i in failing], index=None, analyzer=analyzer, embedder=embedder
+    )
+    assert embedder.asked == ["面接 日程 変更"]
+    assert [i.query_id for i in converted] == ["k", "w", "e", "u"]
+    assert converted[0].vector.tolist() == [0, 0, 1] and converted[0].text == failing[0].text
+    assert all(a is b for a, b in zip(converted[1:], failing[1:], strict=True))
+
+
+def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer) -> None:
+    failing = [Inquiry("w", "面接の日程を変更したい", "ja", np.array([1, 0, 0], dtype=np.float32))]
+    embedder = _RecordingEmbedder()
+    assert gaps.kana_converted(failing, vocabulary=[], index=None, analyzer=analyzer, embedder=embedder) is failing
+    assert embedder.asked == []

@@ -48,3 +48,36 @@ def test_a_topic_set_projects_a_new_inquiry_into_the_space_its_topics_were_found
     inquiry = np.array([0.6, 0, 0.8], dtype=np.float32)
     assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids).nearest(inquiry) == "b"
     assert TopicSet(1, 0.0, None, 0.5, ("a", "b"), centroids, space).nearest(inquiry) == "a"
+
+
+def _bridged_space() -> TopicSpace:
+    # A pair of 2 + 2 dims: the multilingual half first; the bridge swaps its two axes into the other half.
+    bridge = np.array([[0, 1], [1, 0]], dtype=np.float32)
+    return TopicSpace(np.zeros(4, dtype=np.float32), 0.4, None, bridge, (0, 2))
+
+
+def test_a_bridged_space_compares_english_as_japanese_is_compared() -> None:
+    space = _bridged_space()
+    japanese = _unit(1, 0, 0, 1)  # its English-only half is already the bridge's estimate
+    english = _unit(1, 0, 1, 0)  # the model's own half sits apart from the estimate
+    assert np.allclose(space.project_one(japanese), japanese)
+    assert float(space.project_one(english) @ space.project_one(japanese)) > 0.99
+    assert float(TopicSpace.plain(4).project_one(english) @ japanese) < 0.6
+
+
+def test_a_space_survives_bytes_with_its_bridge_and_a_bare_mean_reads_as_before() -> None:
+    space = _bridged_space()
+    again = TopicSpace.from_bytes(space.to_bytes(), topic_similarity=0.4, dims=None, dim=4)
+    assert again.reader == (0, 2) and again.bridge is not None and space.bridge is not None
+    np.testing.assert_array_equal(again.bridge, space.bridge)
+    np.testing.assert_array_equal(again.mean, space.mean)
+    mean = np.array([0, 0, 1], dtype=np.float32)
+    bare = TopicSpace.from_bytes(mean.tobytes(), topic_similarity=0.35, dims=None, dim=3)
+    assert bare.bridge is None and bare.mean.tolist() == [0, 0, 1]
+    assert TopicSpace.from_bytes(mean.tobytes(), topic_similarity=0.35, dims=(0, 2), dim=2).mean.tolist() == [0, 0, 1]
+
+
+def test_a_space_is_bridged_only_for_a_pair_that_has_a_bridge() -> None:
+    space = TopicSpace.plain(4)
+    assert space.bridged("a-single-model") is space
+    assert space.bridged("use-multilingual-v3+all-MiniLM-L6-v2-int8") is space  # these are not its vectors
