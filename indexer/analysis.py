@@ -177,12 +177,12 @@ class Analyzer:
                 continue
             previous: tuple[str, str] | None = None
             for word in self._tagger(chunk):
-                reading = _reading_key(self._reading(word))
-                if pos_and_lemma(word)[0] in _SKIPPED_POS or not reading:
+                reading, pos = _reading_key(self._reading(word)), pos_and_lemma(word)[0]
+                if pos in _SKIPPED_POS or not reading:
                     previous = None
                     continue
                 # A suffix or prefix alone (内, 方) matches inside too many words; in a pair (契約書) it is kept.
-                if pos_and_lemma(word)[0] not in _AFFIX_POS:
+                if pos not in _AFFIX_POS:
                     found.append((word.surface, reading))
                 if previous is not None:
                     found.append((previous[0] + word.surface, previous[1] + reading))
@@ -265,10 +265,10 @@ class KanaConverter:
         return cls({reading: counts.most_common(1)[0][0] for reading, counts in surfaces.items()})
 
     def convert(self, text: str) -> str:
-        """The text with each chunk typed in kana (three kana in a row, no kanji) converted where the vocabulary can."""
-        if not self.readings:
-            return text
+        """The text, NFKC, with each chunk typed in kana (three kana in a row, no kanji) converted where it can be."""
         folded = unicodedata.normalize("NFKC", text)
+        if not self.readings:
+            return folded
         return re.sub(r"[^\s、。,.!?！？]+", lambda m: self._convert_chunk(m.group(0)), folded)
 
     def _convert_chunk(self, chunk: str) -> str:
@@ -277,7 +277,8 @@ class KanaConverter:
         out: list[str] = []
         i = 0
         while i < len(chunk):
-            for j in range(min(len(chunk), i + self._longest + 4), i + _MIN_READING - 1, -1):
+            # A typed piece may be longer than its key by the long-vowel marks the key drops.
+            for j in range(min(len(chunk), i + 2 * self._longest), i + _MIN_READING - 1, -1):
                 piece = chunk[i:j]
                 surface = self.readings.get(_reading_key(piece)) if _KANA.match(piece) else None
                 if surface is not None:
