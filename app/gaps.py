@@ -63,6 +63,9 @@ _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
+# Passages read by MeCab for the words of each question typed in kana: the ones that read most like it.
+# Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+KANA_PASSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -432,7 +435,7 @@ def kana_converted(
     typed = [i for i, inquiry in enumerate(failing) if typed_in_kana(inquiry.text)]
     if not typed:
         return failing
-    articles = [passage.embedding_text for passage in index.build.passages] if index is not None else []
+    articles = _passages_read_alike(index, [failing[i].text for i in typed], analyzer=analyzer)
     converter = KanaConverter.of_texts([*articles, *(text for text in vocabulary if not typed_in_kana(text))], analyzer)
     converted = {i: converter.convert(failing[i].text) for i in typed}
     changed = [i for i in typed if converted[i] != unicodedata.normalize("NFKC", failing[i].text)]
@@ -443,6 +446,21 @@ def kana_converted(
     for i, vector in zip(changed, vectors, strict=True):
         result[i] = replace(failing[i], vector=vector)
     return result
+
+
+def _passages_read_alike(
+    index: SearchIndex | None, texts: Sequence[str], *, analyzer: Analyzer, per_text: int = KANA_PASSAGES
+) -> list[str]:
+    """The passages whose reading is closest to each text's: where its words' kanji are, without reading them all."""
+    if index is None or not index.build.passages:
+        return []
+    rows: set[int] = set()
+    for question in texts:
+        readings = analyzer.reading_terms(question)
+        if readings:
+            scores = index.reading_lexical.scores(readings)
+            rows.update(int(row) for row in np.argsort(-scores)[:per_text] if scores[row] > 0)
+    return [index.build.passages[row].embedding_text for row in sorted(rows)]
 
 
 def _near_topics(
