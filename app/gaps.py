@@ -66,6 +66,8 @@ DIRECT_CLUSTERING_LIMIT = 3000
 # Passages read by MeCab for the words of each question typed in kana: the ones that read most like it.
 # Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
 KANA_PASSAGES = 20
+# A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
+SENTENCE_CHARS = 25
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,7 @@ def build_topics(
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
-    space = topic_space(index, dim=vectors.shape[1], failing=failing)
+    space = topic_space(index, dim=vectors.shape[1], failing=failing, answered=answered)
     similarity_inside = settings.similarity_in(space)
     points = space.project(vectors)
     labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
@@ -483,19 +485,28 @@ def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
     return list(dict.fromkeys(ranked))[:k]
 
 
-def topic_space(index: SearchIndex | None, *, dim: int, failing: list[Inquiry]) -> TopicSpace:
+def topic_space(
+    index: SearchIndex | None, *, dim: int, failing: list[Inquiry], answered: Sequence[Inquiry] = ()
+) -> TopicSpace:
     """The live index's topic space for these failing inquiries, or plain cosine when there is none of this size.
 
     In plain cosine, a period whose failing inquiries include Japanese holds a topic together at a lower
     cosine: kana typed without conversion and the other language sit further from a need's other askings
-    than English rewordings do; and it compares them through the pair's bridge, if any (app/topic_space.py).
+    than English rewordings do; and it compares them through the pair's bridge, if any, each centred on the
+    mean of the period's questions of its form, keywords or sentences (app/topic_space.py).
     """
     space = index.topic_space if index is not None else None
     if space is None or space.dim != dim:
         space = TopicSpace.plain(dim)
     if not space.mean.any() and any(is_japanese_text(inquiry.text) for inquiry in failing):
         space = replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
-        return space.bridged(index.build.manifest.model) if index is not None else space
+        space = space.bridged(index.build.manifest.model) if index is not None else space
+        asked = [*failing, *answered]
+        sentence = [len(core_question(inquiry.text)) >= SENTENCE_CHARS for inquiry in asked]
+        forms = [[i.vector for i, long in zip(asked, sentence, strict=True) if long == form] for form in (False, True)]
+        return space.centred_by_form(
+            [np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32) for vectors in forms]
+        )
     return space
 
 
@@ -536,7 +547,7 @@ def gap_report(
     topics, _labels, centroids = build_topics(
         failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
     )
-    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
+    space = topic_space(index, dim=dim, failing=failing, answered=answered)  # the space build_topics clustered in
     live_ids = _live_topic_ids(
         session,
         topics,

@@ -40,6 +40,12 @@ MIN_QUESTIONS_PER_ARTICLE = 3
 CENTRED_TOPIC_SIMILARITY = 0.35
 PLAIN_TOPIC_SIMILARITY = 0.55
 JAPANESE_TOPIC_SIMILARITY = 0.4
+# A period with Japanese and enough of both forms (keywords, sentences) is also centred on each form's mean,
+# by this share of it, and held together at this cosine. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+FORM_OFFSET_SHARE = 0.75
+FORM_CENTRED_TOPIC_SIMILARITY = 0.2
+# Fewer questions of a form than this: its mean is mostly one need's, which centring would take away.
+MIN_FORM_QUESTIONS = 20
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class TopicSpace:
     # (multilingual half's rows, English-only half's columns): that half estimated from the other; None: as stored.
     bridge: Vectors | None = None
     reader: tuple[int, int] | None = None  # where the multilingual half lies (start, end), with a bridge
+    # (forms, compared dims): a share of each form's mean, taken off the vectors nearest it; None: no forms.
+    offsets: Vectors | None = None
 
     @classmethod
     def plain(cls, dim: int, *, dims: tuple[int, int] | None = None) -> TopicSpace:
@@ -79,9 +87,26 @@ class TopicSpace:
             return self
         return replace(self, bridge=bridge, reader=reader)
 
+    def centred_by_form(self, forms: list[Vectors]) -> TopicSpace:
+        """This space with each vector also centred on the nearest of these forms' means (their vectors given).
+
+        Short keyword questions and long sentences or mails each share a direction of their own, as languages
+        do; a form's mean is estimated from the period's questions of that form, and the vector decides which
+        form it is nearest, so write-time assignment needs no text.
+        """
+        if len(forms) < 2 or any(len(vectors) < MIN_FORM_QUESTIONS for vectors in forms):
+            return self
+        means = np.vstack([self.project(vectors).astype(np.float64).mean(axis=0) for vectors in forms])
+        offsets = (FORM_OFFSET_SHARE * means).astype(np.float32)
+        return replace(self, offsets=offsets, topic_similarity=FORM_CENTRED_TOPIC_SIMILARITY)
+
     def to_bytes(self) -> bytes:
-        """The mean, then with a bridge where the multilingual half lies and the bridge, as float32."""
+        """The mean; then, beyond a bare mean, the number of form offsets and the offsets, and with a bridge where
+        the multilingual half lies and the bridge; as float32."""
         parts = [self.mean.astype(np.float32)]
+        if self.offsets is not None or self.bridge is not None:
+            offsets = np.zeros((0, self.dim), dtype=np.float32) if self.offsets is None else self.offsets
+            parts += [np.array([len(offsets)], dtype=np.float32), offsets.astype(np.float32).ravel()]
         if self.bridge is not None and self.reader is not None:
             parts += [np.array(self.reader, dtype=np.float32), self.bridge.astype(np.float32).ravel()]
         return np.ascontiguousarray(np.concatenate(parts)).tobytes()
@@ -90,11 +115,16 @@ class TopicSpace:
     def from_bytes(cls, data: bytes, *, topic_similarity: float, dims: tuple[int, int] | None, dim: int) -> TopicSpace:
         """A space saved by `to_bytes`; `dim` is the vectors' size (a bare mean is read whole whatever it is)."""
         values = np.frombuffer(data, dtype=np.float32).copy()
-        if dims is not None or not 0 < dim < len(values) - 2:
+        if dims is not None or not 0 < dim < len(values):
             return cls(values, topic_similarity, dims)
-        start, end = int(values[dim]), int(values[dim + 1])
-        bridge = values[dim + 2 :].reshape(end - start, dim - (end - start))
-        return cls(values[:dim], topic_similarity, dims, bridge, (start, end))
+        forms = int(values[dim])
+        offsets = values[dim + 1 : dim + 1 + forms * dim].reshape(forms, dim) if forms else None
+        rest = values[dim + 1 + forms * dim :]
+        if len(rest) < 2:
+            return cls(values[:dim], topic_similarity, dims, offsets=offsets)
+        start, end = int(rest[0]), int(rest[1])
+        bridge = rest[2:].reshape(end - start, dim - (end - start))
+        return cls(values[:dim], topic_similarity, dims, bridge, (start, end), offsets)
 
     @property
     def dim(self) -> int:
@@ -108,8 +138,11 @@ class TopicSpace:
         if self.bridge is not None and self.reader is not None:
             points = self._through_bridge(points)
         # A slice of a unit vector is not unit; it is compared as the model it came from would be.
-        points = unit_rows(points[:, start:end]) - self.mean[start:end]
-        return unit_rows(points)
+        points = unit_rows(unit_rows(points[:, start:end]) - self.mean[start:end])
+        if self.offsets is not None:
+            nearest = (points @ unit_rows(self.offsets).T).argmax(axis=1)
+            points = unit_rows(points - self.offsets[nearest])
+        return points
 
     def project_one(self, vector: Vectors) -> Vectors:
         point: Vectors = self.project(vector.reshape(1, -1))[0]

@@ -6,7 +6,14 @@ import pytest
 
 from app import gaps
 from app.gaps import GapSettings, Inquiry, build_topics, cluster
-from app.topic_space import CENTRED_TOPIC_SIMILARITY, JAPANESE_TOPIC_SIMILARITY, PLAIN_TOPIC_SIMILARITY, TopicSpace
+from app.topic_space import (
+    CENTRED_TOPIC_SIMILARITY,
+    FORM_CENTRED_TOPIC_SIMILARITY,
+    JAPANESE_TOPIC_SIMILARITY,
+    MIN_FORM_QUESTIONS,
+    PLAIN_TOPIC_SIMILARITY,
+    TopicSpace,
+)
 from app.topics import TopicSet
 from indexer.analysis import Analyzer
 
@@ -228,3 +235,17 @@ def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer
     embedder = _RecordingEmbedder()
     assert gaps.kana_converted(failing, vocabulary=[], index=None, analyzer=analyzer, embedder=embedder) is failing
     assert embedder.asked == []
+
+
+def test_a_japanese_period_with_enough_keywords_and_sentences_centres_each_form() -> None:
+    build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=SimpleNamespace(model="a-single-model"))
+    index = SimpleNamespace(topic_space=TopicSpace.plain(3), article_terms=[], article_locale=[], build=build)
+    vector = np.array([1, 0, 0], dtype=np.float32)
+    keywords = [Inquiry(f"k{n}", "面接 日程", "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
+    sentence = "面接の日程を候補者の都合に合わせて変更したいのですが"
+    sentences = [Inquiry(f"s{n}", sentence, "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
+    space = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences)  # type: ignore[arg-type]
+    assert space.offsets is not None and space.offsets.shape == (2, 3)
+    assert space.topic_similarity == FORM_CENTRED_TOPIC_SIMILARITY
+    few = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences[:5])  # type: ignore[arg-type]
+    assert few.offsets is None and few.topic_similarity == JAPANESE_TOPIC_SIMILARITY

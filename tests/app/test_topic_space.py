@@ -1,8 +1,12 @@
+from dataclasses import replace
+
 import numpy as np
 
 from app.topic_space import (
     CENTRED_TOPIC_SIMILARITY,
+    FORM_CENTRED_TOPIC_SIMILARITY,
     MIN_ARTICLES,
+    MIN_FORM_QUESTIONS,
     MIN_QUESTIONS_PER_ARTICLE,
     PLAIN_TOPIC_SIMILARITY,
     TopicSpace,
@@ -81,3 +85,39 @@ def test_a_space_is_bridged_only_for_a_pair_that_has_a_bridge() -> None:
     space = TopicSpace.plain(4)
     assert space.bridged("a-single-model") is space
     assert space.bridged("use-multilingual-v3+all-MiniLM-L6-v2-int8") is space  # these are not its vectors
+
+
+def _forms() -> list[np.ndarray]:
+    # Keywords share direction 1, sentences direction 0; needs X and Y lie on directions 2 and 3.
+    keywords = [_unit(0, 2, 1, 0), _unit(0, 2, 0, 1)] * MIN_FORM_QUESTIONS
+    sentences = [_unit(2, 0, 1, 0), _unit(2, 0, 0, 1)] * MIN_FORM_QUESTIONS
+    return [np.vstack(keywords), np.vstack(sentences)]
+
+
+def test_centring_on_each_forms_mean_brings_a_keyword_closer_to_its_needs_sentence_than_to_its_form() -> None:
+    keyword_x, sentence_x, sentence_y = _unit(0, 2, 1, 0), _unit(2, 0, 1, 0), _unit(2, 0, 0, 1)
+    plain = TopicSpace.plain(4)
+    assert float(sentence_x @ sentence_y) > float(keyword_x @ sentence_x)  # as stored: form before need
+    space = plain.centred_by_form(_forms())
+    assert space.offsets is not None and space.topic_similarity == FORM_CENTRED_TOPIC_SIMILARITY
+    points = space.project(np.vstack([keyword_x, sentence_x, sentence_y]))
+    assert float(points[0] @ points[1]) > float(points[1] @ points[2])
+    assert np.allclose(np.linalg.norm(points, axis=1), 1.0, atol=1e-6)
+
+
+def test_a_form_with_few_questions_centres_nothing() -> None:
+    keywords, sentences = _forms()
+    plain = TopicSpace.plain(4)
+    assert plain.centred_by_form([keywords, sentences[: MIN_FORM_QUESTIONS - 1]]) is plain
+    assert plain.centred_by_form([keywords]) is plain
+
+
+def test_a_space_survives_bytes_with_its_form_offsets_and_its_bridge() -> None:
+    centred = TopicSpace.plain(4).centred_by_form(_forms())
+    for space in (centred, replace(_bridged_space(), offsets=centred.offsets)):
+        again = TopicSpace.from_bytes(space.to_bytes(), topic_similarity=0.2, dims=None, dim=4)
+        assert again.offsets is not None and space.offsets is not None
+        np.testing.assert_array_equal(again.offsets, space.offsets)
+        assert again.reader == space.reader
+        vectors = np.vstack(_forms())
+        np.testing.assert_allclose(again.project(vectors), space.project(vectors), atol=1e-6)

@@ -137,3 +137,21 @@ def test_a_topic_set_keeps_the_bridge_its_space_compares_through(session: Sessio
     assert other_process.assign(english) == other_process.current.ids[0]
     unbridged = TopicSet(1, 0.0, PERIOD, 0.5, other_process.current.ids, other_process.current.centroids)
     assert unbridged.nearest(english) == other_process.current.ids[1]
+
+
+def test_a_topic_set_keeps_the_form_offsets_its_space_centres_on(session: Session) -> None:
+    offsets = np.array([[0, 0, 0.9], [0, 0, -0.9]], dtype=np.float32)
+    space = TopicSpace(np.zeros(3, dtype=np.float32), 0.2, offsets=offsets)
+    _publish(session, [_unit(1, 0, 0), _unit(0, 1, 0)], ["a", "b"], similarity=0.2, space=space)
+    other_process = LiveTopics()
+    other_process.refresh(session)
+    held = other_process.current.space
+    assert held is not None and held.offsets is not None and held.bridge is None
+    np.testing.assert_array_equal(held.offsets, offsets)
+    # Mostly its form's direction, which the space takes off: it is "a", which as stored it is too far from.
+    leaning = _unit(0.15, 0, 1)
+    assert other_process.assign(leaning) == other_process.current.ids[0]
+    assert (
+        TopicSet(1, 0.0, PERIOD, 0.2, other_process.current.ids, other_process.current.centroids).nearest(leaning)
+        is None
+    )
