@@ -18,7 +18,8 @@ multilingual half, and are compared on it. Why: docs/decisions/0027-gap-topics-a
 Such a period is also compared through the pair's bridge (`bridge`): a Japanese vector's English-only half is
 the bridge's estimate from its multilingual half, an English one's is the model's own, which sits apart from
 any estimate; estimating it for every vector takes that language offset away, and leaves Japanese vectors as
-they are. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+they are. Keywords and sentences differ the same way: each vector is then centred on the nearest of the period's
+form means (`offsets`). Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
 """
 
 from __future__ import annotations
