@@ -22,7 +22,7 @@ from app.settings import Settings, setting_problems
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import BuildReport, build_index
-from indexer.embedders import EmbedderError, load_embedder
+from indexer.embedders import Embedder, EmbedderError, load_embedder
 from retrieval.vocabulary import Channel
 
 if TYPE_CHECKING:
@@ -34,15 +34,20 @@ cli = typer.Typer(help="Deflect: FAQ deflection search.", no_args_is_help=True, 
 Report = TypeVar("Report", bound=BaseModel)
 
 
+def _configured_embedder(settings: Settings) -> Embedder:
+    """The configured model, or exit 2 saying why it cannot be loaded."""
+    try:
+        return load_embedder(settings.model)
+    except EmbedderError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
 def run_index(settings: Settings, *, force: bool = False, echo: bool = True) -> BuildReport:
     """Build the index from settings.content_dir, with a progress bar; prints what changed."""
     if not settings.content_dir.is_dir():
         raise typer.BadParameter(f"content directory {settings.content_dir} does not exist")
-    try:
-        embedder = load_embedder(settings.model)
-    except EmbedderError as exc:
-        typer.secho(str(exc), fg="red", err=True)
-        raise typer.Exit(2) from exc
+    embedder = _configured_embedder(settings)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -263,6 +268,8 @@ def report_gaps(
             index=index,
             analyzer=analyzer,
             policy=policy,
+            # Questions typed in kana are converted and embedded again, as the service does.
+            embedder=_configured_embedder(settings) if index is not None else None,
         )
 
     _run_report(make, to_csv=gaps_csv, format=format, output=output)
@@ -335,11 +342,7 @@ def import_helpdesk_tickets(source: Path, *, timezone: str) -> None:
             where = f"line {problem['line']}" if "line" in problem else f"ticket {problem['row']}"
             typer.secho(f"  {where}: {problem['msg']}", fg="red", err=True)
         raise typer.Exit(1) from exc
-    try:
-        embedder = load_embedder(settings.model)
-    except EmbedderError as exc:
-        typer.secho(str(exc), fg="red", err=True)
-        raise typer.Exit(2) from exc
+    embedder = _configured_embedder(settings)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:

@@ -119,6 +119,7 @@ def run_queries(
                 index=index,
                 analyzer=analyzer,
                 settings=GapSettings(topic_similarity=similarity),
+                embedder=embedder,
             )
         seconds = time.perf_counter() - started
         rows.append(

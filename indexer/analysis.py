@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -163,6 +164,31 @@ class Analyzer:
             terms.extend(reading[i : i + 2] for i in range(len(reading) - 1))
         return terms
 
+    def surface_readings(self, text: str) -> list[tuple[str, str]]:
+        """Each Japanese content word as written and as read (katakana, no long-vowel marks), and each adjacent pair.
+
+        The pairs keep compounds whole (契約書 is 契約 + 書), so a longest match prefers them. Empty without MeCab.
+        """
+        if self._tagger is None:
+            return []
+        found: list[tuple[str, str]] = []
+        for _start, _end, chunk in _script_runs(unicodedata.normalize("NFKC", text)):
+            if not has_japanese(chunk):
+                continue
+            previous: tuple[str, str] | None = None
+            for word in self._tagger(chunk):
+                reading, pos = _reading_key(self._reading(word)), pos_and_lemma(word)[0]
+                if pos in _SKIPPED_POS or not reading:
+                    previous = None
+                    continue
+                # A suffix or prefix alone (内, 方) matches inside too many words; in a pair (契約書) it is kept.
+                if pos not in _AFFIX_POS:
+                    found.append((word.surface, reading))
+                if previous is not None:
+                    found.append((previous[0] + word.surface, previous[1] + reading))
+                previous = (word.surface, reading)
+        return found
+
     @staticmethod
     def _reading(word: Any) -> str:
         surface = word.surface
@@ -206,3 +232,64 @@ def _bigrams(chunk: str, offset: int) -> Iterator[Token]:
             yield Token(run, offset + match.start(), offset + match.end())
         for i in range(len(run) - 1):
             yield Token(run[i : i + 2], offset + match.start() + i, offset + match.start() + i + 2)
+
+
+_LONG_VOWEL = "ー"
+_AFFIX_POS = {"接尾辞", "接頭辞"}
+_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u3096ー]+$")
+# A reading this short (one kana) matches inside too many words to say which one was meant.
+_MIN_READING = 2
+
+
+class KanaConverter:
+    """Rewrites kana typed without conversion in the words a vocabulary writes them with (めんせつ → 面接).
+
+    The vocabulary maps readings (katakana, long-vowel marks dropped) to the commonest surface read so; a
+    kana chunk is segmented by longest match on those readings, and what matches nothing is kept as typed.
+    """
+
+    def __init__(self, readings: dict[str, str]) -> None:
+        self.readings = readings
+        self._longest = max((len(reading) for reading in readings), default=0)
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[str], analyzer: Analyzer) -> KanaConverter:
+        """The vocabulary of these texts' Japanese words written with kanji or katakana, and of adjacent pairs."""
+        surfaces: dict[str, Counter[str]] = {}
+        for text in texts:
+            if not has_japanese(text):
+                continue
+            for surface, reading in analyzer.surface_readings(text):
+                if len(reading) >= _MIN_READING and not _HIRAGANA_ONLY.match(surface):
+                    surfaces.setdefault(reading, Counter())[surface] += 1
+        return cls({reading: counts.most_common(1)[0][0] for reading, counts in surfaces.items()})
+
+    def convert(self, text: str) -> str:
+        """The text, NFKC, with each chunk typed in kana (three kana in a row, no kanji) converted where it can be."""
+        folded = unicodedata.normalize("NFKC", text)
+        if not self.readings:
+            return folded
+        return re.sub(r"[^\s、。,.!?！？]+", lambda m: self._convert_chunk(m.group(0)), folded)
+
+    def _convert_chunk(self, chunk: str) -> str:
+        if not _KANA_RUN.search(chunk) or _KANJI.search(chunk):
+            return chunk
+        out: list[str] = []
+        i = 0
+        while i < len(chunk):
+            # A typed piece may be longer than its key by the long-vowel marks the key drops.
+            for j in range(min(len(chunk), i + 2 * self._longest), i + _MIN_READING - 1, -1):
+                piece = chunk[i:j]
+                surface = self.readings.get(_reading_key(piece)) if _KANA.match(piece) else None
+                if surface is not None:
+                    out.append(surface)
+                    i = j
+                    break
+            else:
+                out.append(chunk[i])
+                i += 1
+        return "".join(out)
+
+
+def _reading_key(reading: str) -> str:
+    return katakana(reading).replace(_LONG_VOWEL, "")

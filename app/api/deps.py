@@ -17,6 +17,7 @@ from app.reports.gaps.live_topics import LiveTopics
 from app.reports.schemas import GapReport
 from app.settings import Settings
 from app.suggestions import Suggester
+from indexer.embedders import Embedder
 from retrieval.live_index import LiveIndex
 
 
@@ -49,6 +50,12 @@ async def get_suggester(request: Request) -> Suggester:
     return suggester
 
 
+async def get_embedder(request: Request) -> Embedder:
+    """The model the lifespan loaded, as suggest uses it (batched)."""
+    suggester: Suggester = request.state.suggester
+    return suggester.embedder
+
+
 async def get_gap_cache(request: Request) -> ReportCache[GapReport]:
     cache: ReportCache[GapReport] = request.state.gap_cache
     return cache
@@ -70,6 +77,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 DeflectionPolicyDep = Annotated[DeflectionPolicy, Depends(get_deflection_policy)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 LiveTopicsDep = Annotated[LiveTopics, Depends(get_live_topics)]
 RawBodyDep = Annotated[bytes, Depends(get_raw_body)]
 

@@ -200,3 +200,17 @@ def test_inquiries_embedded_by_an_earlier_model_are_set_aside_and_counted(client
     assert report["failing_inquiries_of_another_model"] == 1
     year_end = next(t for t in report["topics"] if "t1" in t["ticket_ids"])
     assert year_end["query_ids"] == [asked[1]] and year_end["volume"] == 3
+
+
+def test_questions_typed_in_kana_join_the_topic_of_the_same_words_in_kanji(client: TestClient) -> None:
+    kanji = [str(_ask(client, "年末調整 書類 作成")["query_id"]) for _ in range(2)]
+    kana = [
+        str(_ask(client, text)["query_id"])
+        for text in ("ねんまつちょうせい しょるい さくせい", "ねんまつ ちょうせい しょるい")
+    ]
+
+    response = client.get("/v1/reports/gaps")
+
+    assert response.status_code == 200
+    topics = [set(t["query_ids"]) for t in response.json()["topics"]]
+    assert set(kanji + kana) in topics  # the hashing embedder alone would keep the kana apart: no shared characters

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.analysis import Analyzer, normalize, pos_and_lemma, typed_in_kana
+from indexer.analysis import Analyzer, KanaConverter, normalize, pos_and_lemma, typed_in_kana
 
 
 def test_normalize_folds_full_width_and_case() -> None:
@@ -92,3 +92,35 @@ def test_readings_of_kanji_and_of_kana_typed_for_them_meet(analyzer: Analyzer) -
     # Long-vowel marks are dropped: サーバー and さーば read alike.
     assert analyzer.reading_terms("サーバー") == analyzer.reading_terms("さーば")
     assert analyzer.reading_terms("password reset") == []
+
+
+def test_kana_typed_without_conversion_is_converted_with_the_vocabularys_words(analyzer: Analyzer) -> None:
+    converter = KanaConverter.of_texts(
+        ["面接の日程を変更したい", "テンプレートの履歴", "紙の契約書を取り込む"], analyzer
+    )
+    assert converter.convert("めんせつ") == "面接"
+    assert converter.convert("めんせつ にってい へんこう") == "面接 日程 変更"
+    assert converter.convert("てんぷれーと りれき") == "テンプレート 履歴"  # katakana words, long-vowel marks too
+    assert converter.convert("ﾃﾝﾌﾟﾚｰﾄ") == "テンプレート"  # half-width kana
+    assert converter.convert("かみのけいやくしょ") == "紙の契約書"  # a compound whole, an unknown particle kept
+    assert converter.convert("ぴよぴよ めんせつ") == "ぴよぴよ 面接"  # what matches nothing is kept as typed
+    assert converter.convert("面接 にってい") == "面接 日程"
+    assert converter.convert("面接にってい") == "面接にってい"  # a chunk with kanji was converted by its writer
+
+
+def test_kana_conversion_leaves_out_affixes_alone_and_needs_a_vocabulary(analyzer: Analyzer) -> None:
+    # 内 of 期間内 is a suffix: alone it would turn every ない into 内; with its noun it stays.
+    converter = KanaConverter.of_texts(["期間内に"], analyzer)
+    assert converter.convert("みれない") == "みれない"
+    assert converter.convert("きかんない") == "期間内"
+    assert KanaConverter({}).convert("めんせつ") == "めんせつ"
+    assert KanaConverter.of_texts(["interview schedule"], analyzer).readings == {}
+
+
+def test_surface_readings_pair_adjacent_words_so_compounds_stay_whole(analyzer: Analyzer) -> None:
+    readings = analyzer.surface_readings("契約書を登録")
+    assert (
+        ("契約", "ケイヤク") in readings and ("契約書", "ケイヤクショ") in readings and ("登録", "トウロク") in readings
+    )
+    assert not any(surface == "を" for surface, _ in readings)  # particles are no words to convert to
+    assert Analyzer(morphological=False).surface_readings("契約書") == []

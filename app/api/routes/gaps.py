@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from app.api.deps import (
     DeflectionPolicyDep,
+    EmbedderDep,
     FromDate,
     GapCacheDep,
     LiveIndexDep,
@@ -34,6 +35,7 @@ def read_gap_report(
     live_index: LiveIndexDep,
     live_topics: LiveTopicsDep,
     cache: GapCacheDep,
+    embedder: EmbedderDep,
     from_: FromDate = None,
     to: ToDate = None,
     format: Literal["json", "csv"] = "json",
@@ -60,6 +62,7 @@ def read_gap_report(
             index=index,
             analyzer=live_index.analyzer,
             policy=policy,
+            embedder=embedder,
         )
         cache.put(session, key, report)
         live_topics.refresh(session)  # this process assigns to the topics just published at once

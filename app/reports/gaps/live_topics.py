@@ -117,12 +117,13 @@ def load_topic_set(session: Session) -> TopicSet:
         centroids=centroids,
         space=None
         if topic_set.space_mean is None
-        else TopicSpace(
-            np.frombuffer(topic_set.space_mean, dtype=np.float32).copy(),
-            topic_set.similarity,
-            None
+        else TopicSpace.from_bytes(
+            topic_set.space_mean,
+            topic_similarity=topic_set.similarity,
+            dims=None
             if topic_set.space_start is None or topic_set.space_end is None
             else (topic_set.space_start, topic_set.space_end),
+            dim=centroids.shape[1],
         ),
     )
 
@@ -150,7 +151,8 @@ def publish_topics(
         period_start_epoch=period.start.timestamp(),
         period_end_epoch=period.end.timestamp(),
         similarity=similarity,
-        space_mean=None if space is None else np.ascontiguousarray(space.mean, dtype=np.float32).tobytes(),
+        # The mean, and with a bridge the bridge too (TopicSpace.to_bytes).
+        space_mean=None if space is None else space.to_bytes(),
         space_start=None if space is None or space.dims is None else space.dims[0],
         space_end=None if space is None or space.dims is None else space.dims[1],
     )

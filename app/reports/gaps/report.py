@@ -47,10 +47,10 @@ from app.reports.schemas import (
     UnansweredQuestions,
     Verdict,
 )
-from indexer.analysis import Analyzer, Token, has_japanese, kana_only
-from indexer.embedders import is_japanese_text, unit_rows
+from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
+from indexer.embedders import Embedder, is_japanese_text, unit_rows
 from retrieval.inquiry import core_question
-from retrieval.search import SearchIndex
+from retrieval.search import SearchIndex, question_vectors
 from retrieval.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from retrieval.vocabulary import Label
 
@@ -64,6 +64,11 @@ _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
+# Passages read by MeCab for the words of each question typed in kana: the ones that read most like it.
+# Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+KANA_PASSAGES = 20
+# A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
+SENTENCE_CHARS = 25
 
 
 @dataclass(frozen=True)
@@ -359,7 +364,7 @@ def build_topics(
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
-    space = topic_space(index, dim=vectors.shape[1], failing=failing)
+    space = topic_space(index, dim=vectors.shape[1], failing=failing, answered=answered)
     similarity_inside = settings.similarity_in(space)
     points = space.project(vectors)
     labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
@@ -416,6 +421,51 @@ def build_topics(
     return [topics[i] for i in order], labels, centroids[order] if topic_ids else centroids
 
 
+def kana_converted(
+    failing: list[Inquiry],
+    *,
+    vocabulary: Sequence[str],
+    index: SearchIndex | None,
+    analyzer: Analyzer,
+    embedder: Embedder,
+) -> list[Inquiry]:
+    """The failing inquiries, those typed in kana without conversion re-embedded as converted to kanji.
+
+    The words come from the help center's articles and the period's other inquiries (customers who converted
+    wrote the kanji of the same need): the models cannot read unconverted kana, which would otherwise gather
+    into one topic whatever the need. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+    """
+    typed = [i for i, inquiry in enumerate(failing) if typed_in_kana(inquiry.text)]
+    if not typed:
+        return failing
+    articles = _passages_read_alike(index, [failing[i].text for i in typed], analyzer=analyzer)
+    converter = KanaConverter.of_texts([*articles, *(text for text in vocabulary if not typed_in_kana(text))], analyzer)
+    converted = {i: converter.convert(failing[i].text) for i in typed}
+    changed = [i for i in typed if converted[i] != unicodedata.normalize("NFKC", failing[i].text)]
+    if not changed:
+        return failing
+    vectors = question_vectors(embedder, [converted[i] for i in changed])
+    result = list(failing)
+    for i, vector in zip(changed, vectors, strict=True):
+        result[i] = replace(failing[i], vector=vector)
+    return result
+
+
+def _passages_read_alike(
+    index: SearchIndex | None, texts: Sequence[str], *, analyzer: Analyzer, per_text: int = KANA_PASSAGES
+) -> list[str]:
+    """The passages whose reading is closest to each text's: where its words' kanji are, without reading them all."""
+    if index is None or not index.build.passages:
+        return []
+    rows: set[int] = set()
+    for question in texts:
+        readings = analyzer.reading_terms(question)
+        if readings:
+            scores = index.reading_lexical.scores(readings)
+            rows.update(int(row) for row in np.argsort(-scores)[:per_text] if scores[row] > 0)
+    return [index.build.passages[row].embedding_text for row in sorted(rows)]
+
+
 def _near_topics(
     inquiries: Sequence[Inquiry], *, space: TopicSpace, centroids: Vectors, similarity: float
 ) -> Counter[int]:
@@ -436,18 +486,28 @@ def _examples(texts: list[str], closeness: Vectors, k: int) -> list[str]:
     return list(dict.fromkeys(ranked))[:k]
 
 
-def topic_space(index: SearchIndex | None, *, dim: int, failing: list[Inquiry]) -> TopicSpace:
+def topic_space(
+    index: SearchIndex | None, *, dim: int, failing: list[Inquiry], answered: Sequence[Inquiry] = ()
+) -> TopicSpace:
     """The live index's topic space for these failing inquiries, or plain cosine when there is none of this size.
 
     In plain cosine, a period whose failing inquiries include Japanese holds a topic together at a lower
     cosine: kana typed without conversion and the other language sit further from a need's other askings
-    than English rewordings do (retrieval/topic_space.py).
+    than English rewordings do; and it compares them through the pair's bridge, if any, each centred on the
+    mean of the period's questions of its form, keywords or sentences (retrieval/topic_space.py).
     """
     space = index.topic_space if index is not None else None
     if space is None or space.dim != dim:
         space = TopicSpace.plain(dim)
     if not space.mean.any() and any(is_japanese_text(inquiry.text) for inquiry in failing):
-        return replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
+        space = replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
+        space = space.bridged(index.build.manifest.embedder) if index is not None else space
+        asked = [*failing, *answered]
+        sentence = [len(core_question(inquiry.text)) >= SENTENCE_CHARS for inquiry in asked]
+        forms = [[i.vector for i, long in zip(asked, sentence, strict=True) if long == form] for form in (False, True)]
+        return space.centred_by_form(
+            [np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32) for vectors in forms]
+        )
     return space
 
 
@@ -463,8 +523,12 @@ def gap_report(
     analyzer: Analyzer,
     policy: DeflectionPolicy | None = None,
     settings: GapSettings | None = None,
+    embedder: Embedder | None = None,
 ) -> GapReport:
-    """The content team's report: ranked topics, trend against the previous period, and weak articles."""
+    """The content team's report: ranked topics, trend against the previous period, and weak articles.
+
+    With the `embedder`, questions typed in kana without conversion are clustered as converted to kanji.
+    """
     policy, settings = policy or DeflectionPolicy(), settings or GapSettings()
     computed = time.time()
     failing, answered = inquiries(session, period=period, window=policy.attribution_window)
@@ -478,10 +542,13 @@ def gap_report(
     failing, answered, previous_failing = (
         [i for i in group if i.vector.shape[0] == dim] for group in (failing, answered, previous_failing)
     )
+    if embedder is not None and embedder.dim == dim:
+        vocabulary = [inquiry.text for inquiry in (*failing, *answered)]
+        failing = kana_converted(failing, vocabulary=vocabulary, index=index, analyzer=analyzer, embedder=embedder)
     topics, _labels, centroids = build_topics(
         failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
     )
-    space = topic_space(index, dim=dim, failing=failing)  # the space build_topics clustered in
+    space = topic_space(index, dim=dim, failing=failing, answered=answered)  # the space build_topics clustered in
     live_ids = _live_topic_ids(
         session,
         topics,

@@ -122,3 +122,36 @@ def test_a_topic_set_keeps_the_slice_of_each_vector_its_space_compares(session: 
     # Nearest "a" on the first half, though the whole vector mostly lies in the second.
     assert other_process.assign(_unit(0.3, 0.1, 0, 1)) == other_process.current.ids[0]
     assert other_process.assign(_unit(1, 0, 0)) is None  # a vector of another size joins nothing
+
+
+def test_a_topic_set_keeps_the_bridge_its_space_compares_through(session: Session) -> None:
+    bridge = np.array([[0, 1], [1, 0]], dtype=np.float32)
+    space = TopicSpace(np.zeros(4, dtype=np.float32), 0.5, None, bridge, (0, 2))
+    _publish(session, [_unit(1, 0, 0, 1), _unit(0, 1, 1, 0)], ["a", "b"], similarity=0.5, space=space)
+    other_process = LiveTopics()
+    other_process.refresh(session)
+    held = other_process.current.space
+    assert held is not None and held.reader == (0, 2) and held.bridge is not None
+    # An English vector whose own half leans to "b" joins "a", as its multilingual half says.
+    english = _unit(1, 0.3, 1, 0)
+    assert other_process.assign(english) == other_process.current.ids[0]
+    unbridged = TopicSet(1, 0.0, PERIOD, 0.5, other_process.current.ids, other_process.current.centroids)
+    assert unbridged.nearest(english) == other_process.current.ids[1]
+
+
+def test_a_topic_set_keeps_the_form_offsets_its_space_centres_on(session: Session) -> None:
+    offsets = np.array([[0, 0, 0.9], [0, 0, -0.9]], dtype=np.float32)
+    space = TopicSpace(np.zeros(3, dtype=np.float32), 0.2, offsets=offsets)
+    _publish(session, [_unit(1, 0, 0), _unit(0, 1, 0)], ["a", "b"], similarity=0.2, space=space)
+    other_process = LiveTopics()
+    other_process.refresh(session)
+    held = other_process.current.space
+    assert held is not None and held.offsets is not None and held.bridge is None
+    np.testing.assert_array_equal(held.offsets, offsets)
+    # Mostly its form's direction, which the space takes off: it is "a", which as stored it is too far from.
+    leaning = _unit(0.15, 0, 1)
+    assert other_process.assign(leaning) == other_process.current.ids[0]
+    assert (
+        TopicSet(1, 0.0, PERIOD, 0.2, other_process.current.ids, other_process.current.centroids).nearest(leaning)
+        is None
+    )

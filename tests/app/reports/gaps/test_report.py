@@ -8,9 +8,12 @@ from app.reports.gaps import report as gaps
 from app.reports.gaps.live_topics import TopicSet
 from app.reports.gaps.report import GapSettings, Inquiry, build_topics, cluster
 from indexer.analysis import Analyzer
+from indexer.embedders import EmbedderPart
 from retrieval.topic_space import (
     CENTRED_TOPIC_SIMILARITY,
+    FORM_CENTRED_TOPIC_SIMILARITY,
     JAPANESE_TOPIC_SIMILARITY,
+    MIN_FORM_QUESTIONS,
     PLAIN_TOPIC_SIMILARITY,
     TopicSpace,
 )
@@ -120,9 +123,9 @@ def test_japanese_among_the_failing_holds_a_plain_topic_together_at_a_lower_cosi
     english = [Inquiry("e1", "claim travel expenses", None, near), Inquiry("e2", "travel reimbursement", None, far)]
     japanese = [Inquiry("j1", "交通費を精算したい", None, near), Inquiry("j2", "こうつうひ せいさん", None, far)]
     whole = TopicSpace.plain(3)
-    index = SimpleNamespace(
-        topic_space=whole, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
-    )
+    single_model = SimpleNamespace(embedder=[EmbedderPart("a-single-model", 3, reads_japanese=True)])
+    build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=single_model)
+    index = SimpleNamespace(topic_space=whole, article_terms=[], article_locale=[], build=build)
 
     assert gaps.topic_space(index, dim=3, failing=english) is whole  # type: ignore[arg-type]
     mixed = gaps.topic_space(index, dim=3, failing=japanese)  # type: ignore[arg-type]
@@ -193,3 +196,59 @@ def test_a_label_leaves_out_mecabs_guesses_at_unconverted_kana(analyzer: Analyze
 
     terms = gaps.key_terms(members, corpus, 10, k=10)
     assert terms and not any(len(t) <= 3 and all("\u3041" <= c <= "\u3096" or c == "ー" for c in t) for t in terms)
+
+
+class _RecordingEmbedder:
+    """Embeds each text as a vector of its own and remembers what it was asked to embed."""
+
+    name, dim = "recording", 3
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.asked += texts
+        return np.tile(np.array([0, 0, 1], dtype=np.float32), (len(texts), 1))
+
+
+def test_questions_typed_in_kana_are_re_embedded_as_converted_with_the_periods_words(analyzer: Analyzer) -> None:
+    vector = np.array([1, 0, 0], dtype=np.float32)
+    failing = [
+        Inquiry("k", "めんせつ にってい へんこう", "ja", vector),
+        Inquiry("w", "面接の日程を変更したい", "ja", vector),
+        Inquiry("e", "reschedule an interview", "en", vector),
+        Inquiry("u", "ぴよぴよ", "ja", vector),  # no word of the period reads so: kept as typed, not re-embedded
+    ]
+    embedder = _RecordingEmbedder()
+    converted = gaps.kana_converted(
+        failing, vocabulary=[i.text for i in failing], index=None, analyzer=analyzer, embedder=embedder
+    )
+    assert embedder.asked == ["面接 日程 変更"]
+    assert [i.query_id for i in converted] == ["k", "w", "e", "u"]
+    assert converted[0].vector.tolist() == [0, 0, 1] and converted[0].text == failing[0].text
+    assert all(a is b for a, b in zip(converted[1:], failing[1:], strict=True))
+
+
+def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer) -> None:
+    failing = [Inquiry("w", "面接の日程を変更したい", "ja", np.array([1, 0, 0], dtype=np.float32))]
+    embedder = _RecordingEmbedder()
+    assert gaps.kana_converted(failing, vocabulary=[], index=None, analyzer=analyzer, embedder=embedder) is failing
+    assert embedder.asked == []
+
+
+def test_a_japanese_period_with_enough_keywords_and_sentences_centres_each_form() -> None:
+    single_model = SimpleNamespace(embedder=[EmbedderPart("a-single-model", 3, reads_japanese=True)])
+    build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=single_model)
+    index = SimpleNamespace(topic_space=TopicSpace.plain(3), article_terms=[], article_locale=[], build=build)
+    vector = np.array([1, 0, 0], dtype=np.float32)
+    keywords = [Inquiry(f"k{n}", "面接 日程", "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
+    sentence = "面接の日程を候補者の都合に合わせて変更したいのですが"
+    sentences = [Inquiry(f"s{n}", sentence, "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
+    space = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences)  # type: ignore[arg-type]
+    assert space.offsets is not None and space.offsets.shape == (2, 3)
+    assert space.topic_similarity == FORM_CENTRED_TOPIC_SIMILARITY
+    few = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences[:5])  # type: ignore[arg-type]
+    assert few.offsets is None and few.topic_similarity == JAPANESE_TOPIC_SIMILARITY
