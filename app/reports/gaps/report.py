@@ -99,6 +99,9 @@ class Inquiry:
     vector: Vectors
     signals: set[str] = field(default_factory=set)
     source: str = SUGGESTION_SET  # or IMPORTED_TICKET, whose query_id is the ticket id
+    # Kana typed without conversion, as converted to the help center's words (kana_converted): what its vector
+    # and its topic's label are made of. None where the text is read as typed.
+    read_as: str | None = None
 
 
 _FAILING = (
@@ -383,7 +386,7 @@ def build_topics(
     answered_per_topic = _near_topics(answered, space=space, centroids=centroids, similarity=similarity_inside)
     previous_per_topic = _near_topics(previous, space=space, centroids=centroids, similarity=similarity_inside)
     # Each failing text is analysed once, for these counts and for its topic's label.
-    analysed = [AnalysedText.of(inquiry.text, analyzer) for inquiry in failing]
+    analysed = [AnalysedText.of(inquiry.read_as or inquiry.text, analyzer) for inquiry in failing]
     corpus_counts: Counter[str] = Counter()
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})
@@ -447,7 +450,7 @@ def kana_converted(
     vectors = question_vectors(embedder, [converted[i] for i in changed])
     result = list(failing)
     for i, vector in zip(changed, vectors, strict=True):
-        result[i] = replace(failing[i], vector=vector)
+        result[i] = replace(failing[i], vector=vector, read_as=converted[i])
     return result
 
 

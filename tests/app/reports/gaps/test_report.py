@@ -229,7 +229,22 @@ def test_questions_typed_in_kana_are_re_embedded_as_converted_with_the_periods_w
     assert embedder.asked == ["面接 日程 変更"]
     assert [i.query_id for i in converted] == ["k", "w", "e", "u"]
     assert converted[0].vector.tolist() == [0, 0, 1] and converted[0].text == failing[0].text
+    assert converted[0].read_as == "面接 日程 変更"
     assert all(a is b for a, b in zip(converted[1:], failing[1:], strict=True))
+
+
+def test_a_topic_of_kana_typed_questions_is_labelled_with_the_words_they_were_read_as(analyzer: Analyzer) -> None:
+    vectors, _ = _blobs([3])
+    typed = ["めんせつ にってい へんこう", "めんせつ にってい", "めんせつ へんこう"]
+    failing = [
+        Inquiry(f"q{i}", text, "ja", vectors[i], {"no_result"}, read_as=text.replace("めんせつ", "面接"))
+        for i, text in enumerate(typed)
+    ]
+
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+
+    assert len(topics) == 1 and "面接" in topics[0].label
+    assert topics[0].examples[0] in typed  # the examples keep what the customers typed
 
 
 def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer) -> None:
