@@ -63,7 +63,7 @@ class PairedEmbedder:
         self.first, self.second = first, second
         self.name = f"{first.name}+{second.name}"
         self.dim = first.dim + second.dim
-        reads = (first.name not in ENGLISH_ONLY_MODELS, second.name not in ENGLISH_ONLY_MODELS)
+        reads = (part_of(first).reads_japanese, part_of(second).reads_japanese)
         # The half that reads Japanese when only one does: Japanese text is that model's alone.
         self._reader = reads.index(True) if reads[0] != reads[1] else None
         self._halves = ((0, first.dim), (first.dim, self.dim))

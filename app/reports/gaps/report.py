@@ -359,15 +359,17 @@ def build_topics(
     analyzer: Analyzer,
     settings: GapSettings,
     previous: Sequence[Inquiry] = (),
+    space: TopicSpace | None = None,
 ) -> tuple[list[GapReportTopic], npt.NDArray[np.int64], Vectors]:
     """Topics of the failing inquiries, ranked by impact; also each inquiry's label and the centroids.
 
-    Each topic's trend counts the `previous` period's failing inquiries that fall near it.
+    Each topic's trend counts the `previous` period's failing inquiries that fall near it. They are found in
+    `space`, or in `topic_space` of these inquiries when none is given.
     """
     if not failing:
         return [], np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
     vectors = np.vstack([inquiry.vector for inquiry in failing])
-    space = topic_space(index, dim=vectors.shape[1], failing=failing, answered=answered)
+    space = space or topic_space(index, dim=vectors.shape[1], failing=failing, answered=answered)
     similarity_inside = settings.similarity_in(space)
     points = space.project(vectors)
     labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
@@ -548,10 +550,11 @@ def gap_report(
     if embedder is not None and embedder.dim == dim:
         vocabulary = [inquiry.text for inquiry in (*failing, *answered)]
         failing = kana_converted(failing, vocabulary=vocabulary, index=index, analyzer=analyzer, embedder=embedder)
+    # Made once: the live topics are published in the space the topics were found in.
+    space = topic_space(index, dim=dim, failing=failing, answered=answered)
     topics, _labels, centroids = build_topics(
-        failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings
+        failing, answered, previous=previous_failing, index=index, analyzer=analyzer, settings=settings, space=space
     )
-    space = topic_space(index, dim=dim, failing=failing, answered=answered)  # the space build_topics clustered in
     live_ids = _live_topic_ids(
         session,
         topics,
