@@ -131,6 +131,7 @@ def load_helpcenter(name: str) -> Dataset:
             text=row["text"],
             locale=row["locale"],
             relevant=tuple(row["relevant"]),
+            grades={str(k): int(v) for k, v in (row.get("grades") or {}).items()},
             split=row.get("split", "val"),
             gap_topic=row.get("gap_topic"),
             kind=row.get("kind"),
