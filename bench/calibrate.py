@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
+import retrieval.calibration as calibration_module
 from bench.datasets import Dataset, default_datasets_dir, helpcenter_names, load_dataset
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
@@ -38,7 +39,7 @@ from retrieval.search import gather_evidence, question_vectors, rank_articles
 
 # The logistic fit's inverse regularisation: chosen by the mean held-out AUROC over the help centers.
 REGULARISATION = 3.0
-CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "app" / "calibration.json"
+CALIBRATION_FILE = Path(calibration_module.__file__).with_name("calibration.json")
 # Constant stand-in for the calibration while features are gathered: features do not depend on it.
 NEUTRAL = Calibration(weights={}, bias=0.0)
 
@@ -63,7 +64,7 @@ def gather(name: str, *, embedder: SharedPassageVectors, analyzer: Analyzer, wor
     index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
     features, right = [], []
     group_of = {article.id: article.group_id for article in dataset.articles}
-    vectors = question_vectors(embedder, [q.text for q in queries])
+    vectors = question_vectors(embedder, [q.text for q in queries], index)
     for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=name, leave=False):
         evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
         hits = rank_articles(index, evidence, calibration=NEUTRAL, locale=query.locale, limit=2).hits

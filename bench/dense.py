@@ -136,7 +136,7 @@ def main() -> None:
                 scorers[f"{dims} dims, {refined} rescored"] = scorer_with(
                     index.dense, two_stage_min_bytes=0, coarse_dims=dims, refined_passages=refined
                 )
-        vectors = question_vectors(embedder, [q.text for q in queries])
+        vectors = question_vectors(embedder, [q.text for q in queries], index)
         figures = compare(index, scorers, queries, vectors, embedder=embedder)
         p50 = time_scorers(index, scorers, latency_sample(dataset.queries), embedder=embedder)
         results["sets"][name] = {

@@ -119,9 +119,9 @@ def _figures_of(
     def shown(channel: str, i: int) -> list[str]:
         return [r["article_id"] for r in answers[channel][i]["results"]]
 
-    relevant = [queries[i].relevant for i in answerable]
-    as_ranked = retrieval_metrics([ranked[i][0] for i in answerable], relevant, [{} for _ in answerable])
-    as_served = retrieval_metrics([shown("search", i) for i in answerable], relevant, [{} for _ in answerable])
+    relevant, grades = [queries[i].relevant for i in answerable], [queries[i].grades for i in answerable]
+    as_ranked = retrieval_metrics([ranked[i][0] for i in answerable], relevant, grades)
+    as_served = retrieval_metrics([shown("search", i) for i in answerable], relevant, grades)
     search, form = answers["search"], answers["form"]
     out: dict[str, Any] = {
         "n": len(answerable),

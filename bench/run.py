@@ -165,7 +165,7 @@ def index_and_rank(
     queries = select_queries(dataset, quick)
     for start in range(0, len(queries), QUERY_BATCH):
         batch = queries[start : start + QUERY_BATCH]
-        vectors = question_vectors(embedder, [q.text for q in batch])
+        vectors = question_vectors(embedder, [q.text for q in batch], index)
         outcomes += [
             _rank(index, embedder, calibration, query, vector) for query, vector in zip(batch, vectors, strict=True)
         ]

@@ -63,7 +63,7 @@ def collect(dataset: Dataset, split: str, *, model: str, work_dir: Path, analyze
     index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
     calibration = calibration_for(embedder.name, load_calibrations())
     queries = dataset.split(split)
-    vectors = question_vectors(embedder, [q.text for q in queries])
+    vectors = question_vectors(embedder, [q.text for q in queries], index)
     rows, top_right = [], []
     for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=dataset.name, leave=False):
         evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)

@@ -239,6 +239,8 @@ _AFFIX_POS = {"接尾辞", "接頭辞"}
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u3096ー]+$")
 # A reading this short (one kana) matches inside too many words to say which one was meant.
 _MIN_READING = 2
+_MIN_READING_INSIDE = 3
+_SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮー")
 
 
 class KanaConverter:
@@ -274,21 +276,37 @@ class KanaConverter:
     def _convert_chunk(self, chunk: str) -> str:
         if not _KANA_RUN.search(chunk) or _KANJI.search(chunk):
             return chunk
+        # Two kana are as often a piece of another word (ぽいんと is not ぽ・イン・と): words that short are
+        # taken only when the words found explain the whole chunk but a particle (かみのけいやくしょ: 紙の契約書).
+        converted, left_as_typed = self._segmented(chunk, shortest=_MIN_READING)
+        if left_as_typed <= 1:
+            return converted
+        return self._segmented(chunk, shortest=_MIN_READING_INSIDE)[0]
+
+    def _segmented(self, chunk: str, *, shortest: int) -> tuple[str, int]:
+        """The chunk by longest match on the vocabulary's readings, and how many characters matched nothing."""
         out: list[str] = []
-        i = 0
+        left_as_typed = i = 0
         while i < len(chunk):
             # A typed piece may be longer than its key by the long-vowel marks the key drops.
             for j in range(min(len(chunk), i + 2 * self._longest), i + _MIN_READING - 1, -1):
                 piece = chunk[i:j]
-                surface = self.readings.get(_reading_key(piece)) if _KANA.match(piece) else None
+                whole = j - i == len(chunk)
+                # A small kana belongs to the kana before it: りんじ is not a word of ちゅうりんじょう.
+                splits = j < len(chunk) and chunk[j] in _SMALL_KANA
+                # Katakana as typed is mostly a loanword spelt right (スマホ is not 済ま + ホ).
+                short = j - i < shortest or (j - i < _MIN_READING_INSIDE and not _HIRAGANA_ONLY.match(piece))
+                usable = _KANA.match(piece) and (whole or not short) and not splits
+                surface = self.readings.get(_reading_key(piece)) if usable else None
                 if surface is not None:
                     out.append(surface)
                     i = j
                     break
             else:
                 out.append(chunk[i])
+                left_as_typed += 1
                 i += 1
-        return "".join(out)
+        return "".join(out), left_as_typed
 
 
 def _reading_key(reading: str) -> str:

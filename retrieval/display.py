@@ -17,24 +17,31 @@ from retrieval.search import SearchHit
 from retrieval.vocabulary import Channel, Label
 
 # (answered, low_confidence) confidence thresholds where the settings name none for a locale.
-DEFAULT_THRESHOLDS = (0.5, 0.25)
+DEFAULT_THRESHOLDS = (0.5, 0.2)
 
 
 @dataclass(frozen=True)
 class Relatedness:
     """When an article counts as related to a question, so that the search box may show it.
 
-    Related: the article holds a share of the question's term weight (coverage), or its confidence clears a
-    low floor. The search box shows its whole ranking when any article is related: a cross-lingual or
-    misspelt question's right article often ranks below a related one with more evidence.
-    Why these floors: docs/decisions/0023-channel-display.md.
+    Related: the article holds a share of the question's term weight (coverage), its confidence clears a
+    low floor, or its meaning is close (cosine), which near-duplicate articles leave no confidence to show.
+    The search box shows its whole ranking when any article is related: a cross-lingual or misspelt
+    question's right article often ranks below a related one with more evidence.
+    Why these floors: docs/decisions/0023-channel-display.md, docs/decisions/0033-colloquial-and-kana-questions.md.
     """
 
     min_coverage: float = 0.3
     min_confidence: float = 0.08
+    min_dense: float = 0.35
 
     def related(self, hit: SearchHit) -> bool:
-        return hit.features.get("coverage", 0.0) >= self.min_coverage or hit.confidence >= self.min_confidence
+        features = hit.features
+        return (
+            features.get("coverage", 0.0) >= self.min_coverage
+            or hit.confidence >= self.min_confidence
+            or features.get("dense", 0.0) >= self.min_dense
+        )
 
 
 DEFAULT_RELATEDNESS = Relatedness()

@@ -12,6 +12,8 @@ import unicodedata
 
 # Shorter text is a search-box question, not a mail: nothing to strip.
 MAIL_CHARS = 40
+# A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
+SENTENCE_CHARS = 25
 
 # Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
 _SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")

@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import Analyzer, Token, kana_only, typed_in_kana
+from indexer.analysis import Analyzer, KanaConverter, Token, kana_only, typed_in_kana
 from indexer.articles import Article
 from indexer.embedders import Embedder, is_japanese_text
 from indexer.embedders.paired import bilingual_passages, multilingual_dims
@@ -23,7 +23,7 @@ from indexer.lexical import LexicalIndex
 from indexer.store import IndexBuild
 from retrieval.calibration import Calibration
 from retrieval.dense import DenseScorer
-from retrieval.inquiry import core_question
+from retrieval.inquiry import SENTENCE_CHARS, core_question
 from retrieval.topic_space import TopicSpace
 
 # Reciprocal-rank fusion constant: 60 is the published default (Cormack et al. 2009); with only
@@ -170,6 +170,8 @@ class SearchIndex:
         for passage, readings in zip(build.passages, passage_readings, strict=True):
             article_readings[position[passage.article_id]].update(readings)
         self.article_readings = article_readings
+        # The help center's own words by reading, so that kana typed without conversion is searched in them.
+        self.kana_converter = KanaConverter.of_texts((p.embedding_text for p in build.passages), analyzer)
         # Derived from the passages' terms, so it is built with each loaded build rather than stored.
         self.article_lexical = LexicalIndex.build(article_documents)
         self.locales = sorted({article.locale for article in build.articles.values()})
@@ -182,6 +184,15 @@ class SearchIndex:
             [is_japanese_text(build.articles[article_id].title) for article_id in self.article_ids], dtype=bool
         )
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
+
+    def searched_text(self, question: str) -> str:
+        """The question as it is searched: kana typed without conversion written in the help center's words.
+
+        Only keywords: in a sentence, a chunk of kana is mostly grammar (よろしいでしょうか), not a word to convert.
+        Why: docs/decisions/0033-colloquial-and-kana-questions.md
+        """
+        keywords = len(question) < SENTENCE_CHARS and typed_in_kana(question)
+        return self.kana_converter.convert(question) if keywords else question
 
     @property
     def build_id(self) -> str:
@@ -233,7 +244,8 @@ def gather_evidence(
     index: SearchIndex, *, embedder: Embedder, text: str, query_vector: npt.NDArray[np.float32] | None = None
 ) -> QueryEvidence:
     """Dense and lexical scores of every passage and article for a question (embedded here unless given)."""
-    text = core_question(text)
+    typed = core_question(text)
+    text = index.searched_text(typed)
     query_tokens = index.analyzer.tokens(text)
     terms = [token.term for token in query_tokens]
     marks = _highlight_forms(unicodedata.normalize("NFKC", text).lower(), query_tokens)
@@ -246,7 +258,7 @@ def gather_evidence(
     weights = index.build.lexical.idf(terms)
     whole_article = index.article_lexical.scores(terms) / _attainable(terms, index.article_lexical.idf(terms))
     best_passage = index.dense.max_per_article(lexical_passage, fill=0.0) / _attainable(terms, weights)
-    readings: list[str] = index.analyzer.reading_terms(text) if typed_in_kana(text) else []
+    readings: list[str] = index.analyzer.reading_terms(typed) if typed_in_kana(typed) else []
     reading_weights = index.reading_lexical.idf(readings) if readings else {}
     if readings:
         # Kana typed for kanji (きゅうよめいさい) share no lemma with the article, but they read the same.
@@ -264,17 +276,20 @@ def gather_evidence(
         lexical_best_passage=best_passage.astype(np.float64),
         lexical_whole_article=whole_article.astype(np.float64),
         weights=weights,
-        chars=len(text),
+        chars=len(typed),
         japanese=is_japanese_text(text),
-        kana_only=bool(readings) and kana_only(text),
+        kana_only=bool(readings) and kana_only(typed),
         readings=readings,
         reading_weights=reading_weights,
     )
 
 
-def question_vectors(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    """Questions embedded as a search embeds them (a mail without its courtesies), in one batch."""
-    return embedder.embed_queries([core_question(text) for text in texts])
+def question_vectors(
+    embedder: Embedder, texts: Sequence[str], index: SearchIndex | None = None
+) -> npt.NDArray[np.float32]:
+    """Questions embedded as a search of `index` embeds them (a mail without its courtesies, kana converted)."""
+    cores = [core_question(text) for text in texts]
+    return embedder.embed_queries([index.searched_text(core) for core in cores] if index else cores)
 
 
 def _attainable(terms: Sequence[str], weights: dict[str, float]) -> float:

@@ -233,3 +233,16 @@ def test_use_alone_serves_both_languages_and_crosses_between_them(tmp_path: Path
         assert _first(_ask(client, "パスワードを忘れてログインできません", "ja")) == ("reset-password", False)
         assert _first(_ask(client, "How do I register an IC card for clocking in?", "en")) == ("ic-card-register", True)
         assert _ask(client, "Who won the football match yesterday?", "en")["label"] == "no_answer"
+
+
+@pytest.mark.parametrize(
+    ("typed", "converted"), [("ぱすわーど わすれた", "パスワード 忘れた"), ("ゆうきゅう きゅうか", "有給 休暇")]
+)
+def test_the_form_judges_kana_typed_without_conversion_as_it_judges_the_words_in_kanji(
+    served: TestClient, typed: str, converted: str
+) -> None:
+    as_typed, in_kanji = _ask(served, typed, "ja"), _ask(served, converted, "ja")
+
+    assert _first(as_typed) == _first(in_kanji)
+    assert as_typed["label"] == in_kanji["label"] != "no_answer"
+    assert abs(float(as_typed["confidence"]) - float(in_kanji["confidence"])) < 0.1  # type: ignore[arg-type]

@@ -12,9 +12,9 @@ from retrieval.vocabulary import Label
 THRESHOLDS = (0.5, 0.2)
 
 
-def hit(article_id: str, confidence: float, coverage: float = 0.0) -> SearchHit:
+def hit(article_id: str, confidence: float, coverage: float = 0.0, dense: float = 0.0) -> SearchHit:
     article = Article(id=article_id, title=article_id, locale="en", body="")
-    return SearchHit(article, 1.0, confidence, False, "", [], {"coverage": coverage})
+    return SearchHit(article, 1.0, confidence, False, "", [], {"coverage": coverage, "dense": dense})
 
 
 def ids(shown: list[tuple[SearchHit, str]]) -> list[str]:
@@ -82,8 +82,17 @@ def test_no_result_is_more_confident_than_one_ranked_above_it() -> None:
     assert shown.label == Label.LOW_CONFIDENCE
 
 
+def test_an_article_close_in_meaning_is_related_without_shared_words_or_confidence() -> None:
+    # Near-duplicate articles leave each other no confidence; a colloquial question shares no word with them.
+    near_duplicates = [hit("a", 0.04, dense=0.37), hit("b", 0.04, dense=0.36)]
+    far = [hit("a", 0.04, dense=0.3)]
+
+    assert ids(shown_set(near_duplicates, channel="search", thresholds=THRESHOLDS).hits) == ["a", "b"]
+    assert shown_set(far, channel="search", thresholds=THRESHOLDS).hits == []
+
+
 def test_relatedness_floors_are_settable() -> None:
-    strict = Relatedness(min_coverage=1.1, min_confidence=0.5)
+    strict = Relatedness(min_coverage=1.1, min_confidence=0.5, min_dense=1.1)
 
     assert (
         shown_set([hit("a", 0.3, coverage=1.0)], channel="search", thresholds=THRESHOLDS, relatedness=strict).hits == []

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer import store
@@ -12,6 +13,7 @@ from retrieval.search import (
     SearchFilters,
     SearchIndex,
     gather_evidence,
+    question_vectors,
     rank_articles,
     search_articles,
 )
@@ -165,3 +167,20 @@ def test_search_finds_the_article_for_kana_typed_without_conversion(
 
     assert outcome.hits[0].article.id == expected
     assert outcome.hits[0].features["coverage"] > 0.5  # the reading carries the question's terms
+
+
+def test_kana_typed_without_conversion_is_searched_and_embedded_in_the_help_centers_words(
+    search_index: SearchIndex,
+) -> None:
+    if search_index.analyzer._tagger is None:
+        pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
+    embedder = HashingEmbedder()
+    converted = search_index.searched_text("ぱすわーど わすれた")
+
+    assert converted == "パスワード 忘れた"
+    assert search_index.searched_text("パスワードを忘れた") == "パスワードを忘れた"  # written with kanji: as typed
+    evidence = gather_evidence(search_index, embedder=embedder, text="ぱすわーど わすれた")
+    assert evidence.vector is not None
+    assert np.allclose(evidence.vector, embedder.embed_queries([converted])[0])
+    assert np.allclose(question_vectors(embedder, ["ぱすわーど わすれた"], search_index)[0], evidence.vector)
+    assert evidence.kana_only and evidence.readings  # the reading of what was typed still counts

@@ -49,7 +49,7 @@ from app.reports.schemas import (
 )
 from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
 from indexer.embedders import Embedder, is_japanese_text, unit_rows
-from retrieval.inquiry import core_question
+from retrieval.inquiry import SENTENCE_CHARS, core_question
 from retrieval.search import SearchIndex, question_vectors
 from retrieval.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from retrieval.vocabulary import Label
@@ -67,8 +67,6 @@ DIRECT_CLUSTERING_LIMIT = 3000
 # Passages read by MeCab for the words of each question typed in kana: the ones that read most like it.
 # Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
 KANA_PASSAGES = 20
-# A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
-SENTENCE_CHARS = 25
 
 
 @dataclass(frozen=True)
