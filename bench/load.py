@@ -187,11 +187,16 @@ def event_client(run: Run, number: int, retries: int = 5) -> None:
 
 
 def reindexer(run: Run, content: Path, index_dir: Path, every: float, env: dict[str, str]) -> None:
-    """Edit an article and publish a new build with `deflect index`, every `every` seconds; note when it serves."""
+    """Edit an article and publish a new build with `deflect index`, every `every` seconds; note when it serves.
+
+    The cadence runs from one start to the next: a reindex slowed by the load delays the next one, not the ones after.
+    """
     article = sorted(content.rglob("*.md"))[0]
     round_ = 0
-    while not run.stop.wait(every):
+    due = run.now() + every
+    while not run.stop.wait(max(0.0, due - run.now())):
         round_ += 1
+        due += every
         with article.open("a", encoding="utf-8") as handle:
             handle.write(f"\n\n改訂 {round_}: 手順を見直しました。\n")
         started = run.now()
