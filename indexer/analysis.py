@@ -266,6 +266,10 @@ class KanaConverter:
                     surfaces.setdefault(reading, Counter())[surface] += 1
         return cls({reading: counts.most_common(1)[0][0] for reading, counts in surfaces.items()})
 
+    def extended(self, texts: Iterable[str], analyzer: Analyzer) -> KanaConverter:
+        """This vocabulary, and the words of these texts it lacks: its own spelling wins where both read alike."""
+        return KanaConverter({**KanaConverter.of_texts(texts, analyzer).readings, **self.readings})
+
     def convert(self, text: str) -> str:
         """The text, NFKC, with each chunk typed in kana (three kana in a row, no kanji) converted where it can be."""
         folded = unicodedata.normalize("NFKC", text)

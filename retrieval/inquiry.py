@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from indexer.analysis import typed_in_kana
+
 # Shorter text is a search-box question, not a mail: nothing to strip.
 MAIL_CHARS = 40
 # A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
@@ -70,3 +72,12 @@ def _cut_english_closing(text: str) -> str:
         if match.start() >= tail_start:
             return text[: match.start()]
     return text
+
+
+def kana_keywords(question: str) -> bool:
+    """Whether a question (without a mail's courtesies) is keywords typed in kana without conversion.
+
+    Only these are converted to the help center's words: in a sentence, a chunk of kana is mostly grammar
+    (よろしいでしょうか), not a word to convert. Why: docs/decisions/0033-colloquial-and-kana-questions.md
+    """
+    return len(question) < SENTENCE_CHARS and typed_in_kana(question)

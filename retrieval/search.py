@@ -23,7 +23,7 @@ from indexer.lexical import LexicalIndex
 from indexer.store import IndexBuild
 from retrieval.calibration import Calibration
 from retrieval.dense import DenseScorer
-from retrieval.inquiry import SENTENCE_CHARS, core_question
+from retrieval.inquiry import core_question, kana_keywords
 from retrieval.topic_space import TopicSpace
 
 # Reciprocal-rank fusion constant: 60 is the published default (Cormack et al. 2009); with only
@@ -186,13 +186,8 @@ class SearchIndex:
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
 
     def searched_text(self, question: str) -> str:
-        """The question as it is searched: kana typed without conversion written in the help center's words.
-
-        Only keywords: in a sentence, a chunk of kana is mostly grammar (よろしいでしょうか), not a word to convert.
-        Why: docs/decisions/0033-colloquial-and-kana-questions.md
-        """
-        keywords = len(question) < SENTENCE_CHARS and typed_in_kana(question)
-        return self.kana_converter.convert(question) if keywords else question
+        """The question as it is searched: keywords typed in kana written in the help center's words."""
+        return self.kana_converter.convert(question) if kana_keywords(question) else question
 
     @property
     def build_id(self) -> str:

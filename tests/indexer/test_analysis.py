@@ -124,3 +124,11 @@ def test_surface_readings_pair_adjacent_words_so_compounds_stay_whole(analyzer: 
     )
     assert not any(surface == "を" for surface, _ in readings)  # particles are no words to convert to
     assert Analyzer(morphological=False).surface_readings("契約書") == []
+
+
+def test_an_extended_vocabulary_adds_words_and_keeps_its_own_spelling(analyzer: Analyzer) -> None:
+    own = KanaConverter.of_texts(["面接の日程"], analyzer)
+    extended = own.extended(["めん接の予定を変更", "面セツ"], analyzer)
+
+    assert extended.convert("めんせつ へんこう") == "面接 変更"  # 変更 added, 面接 as the help center writes it
+    assert own.convert("めんせつ へんこう") == "面接 へんこう"  # the original is left as it was

@@ -49,7 +49,7 @@ from app.reports.schemas import (
 )
 from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
 from indexer.embedders import Embedder, is_japanese_text, unit_rows
-from retrieval.inquiry import SENTENCE_CHARS, core_question
+from retrieval.inquiry import SENTENCE_CHARS, core_question, kana_keywords
 from retrieval.search import SearchIndex, question_vectors
 from retrieval.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from retrieval.vocabulary import Label
@@ -64,9 +64,6 @@ _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
-# Passages read by MeCab for the words of each question typed in kana: the ones that read most like it.
-# Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
-KANA_PASSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -432,17 +429,17 @@ def kana_converted(
     analyzer: Analyzer,
     embedder: Embedder,
 ) -> list[Inquiry]:
-    """The failing inquiries, those typed in kana without conversion re-embedded as converted to kanji.
+    """The failing inquiries, keywords typed in kana without conversion re-embedded as converted to kanji.
 
-    The words come from the help center's articles and the period's other inquiries (customers who converted
-    wrote the kanji of the same need): the models cannot read unconverted kana, which would otherwise gather
-    into one topic whatever the need. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+    The words are the help center's (the converter search uses) and the period's other inquiries' (customers who
+    converted wrote the kanji of the same need): the models cannot read unconverted kana, which would otherwise
+    gather into one topic whatever the need. Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
     """
-    typed = [i for i, inquiry in enumerate(failing) if typed_in_kana(inquiry.text)]
+    typed = [i for i, inquiry in enumerate(failing) if kana_keywords(core_question(inquiry.text))]
     if not typed:
         return failing
-    articles = _passages_read_alike(index, [failing[i].text for i in typed], analyzer=analyzer)
-    converter = KanaConverter.of_texts([*articles, *(text for text in vocabulary if not typed_in_kana(text))], analyzer)
+    own = index.kana_converter if index is not None else KanaConverter({})
+    converter = own.extended((text for text in vocabulary if not typed_in_kana(text)), analyzer)
     converted = {i: converter.convert(failing[i].text) for i in typed}
     changed = [i for i in typed if converted[i] != unicodedata.normalize("NFKC", failing[i].text)]
     if not changed:
@@ -452,21 +449,6 @@ def kana_converted(
     for i, vector in zip(changed, vectors, strict=True):
         result[i] = replace(failing[i], vector=vector, read_as=converted[i])
     return result
-
-
-def _passages_read_alike(
-    index: SearchIndex | None, texts: Sequence[str], *, analyzer: Analyzer, per_text: int = KANA_PASSAGES
-) -> list[str]:
-    """The passages whose reading is closest to each text's: where its words' kanji are, without reading them all."""
-    if index is None or not index.build.passages:
-        return []
-    rows: set[int] = set()
-    for question in texts:
-        readings = analyzer.reading_terms(question)
-        if readings:
-            scores = index.reading_lexical.scores(readings)
-            rows.update(int(row) for row in np.argsort(-scores)[:per_text] if scores[row] > 0)
-    return [index.build.passages[row].embedding_text for row in sorted(rows)]
 
 
 def _near_topics(

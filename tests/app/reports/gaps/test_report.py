@@ -247,6 +247,17 @@ def test_a_topic_of_kana_typed_questions_is_labelled_with_the_words_they_were_re
     assert topics[0].examples[0] in typed  # the examples keep what the customers typed
 
 
+def test_a_sentence_with_kana_in_it_is_not_converted(analyzer: Analyzer) -> None:
+    # Its kana is grammar (でしょうか), not a word typed without conversion.
+    sentence = "めんせつのにっていをへんこうしたいのですが、どうすればよいでしょうか"
+    failing = [Inquiry("s", sentence, "ja", np.array([1, 0, 0], dtype=np.float32))]
+    embedder = _RecordingEmbedder()
+    converted = gaps.kana_converted(
+        failing, vocabulary=["面接の日程を変更"], index=None, analyzer=analyzer, embedder=embedder
+    )
+    assert converted is failing and embedder.asked == []
+
+
 def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer) -> None:
     failing = [Inquiry("w", "面接の日程を変更したい", "ja", np.array([1, 0, 0], dtype=np.float32))]
     embedder = _RecordingEmbedder()
