@@ -148,6 +148,19 @@ class Analyzer:
                 continue
             yield Token(term, offset + start, offset + position)
 
+    def person_names(self, text: str) -> set[str]:
+        """The words MeCab reads as people's names (田中, 小野寺), folded as `tokens` reads them."""
+        if self._tagger is None:
+            return set()
+        folded = unicodedata.normalize("NFKC", text).lower()
+        return {
+            word.surface
+            for _start, _end, chunk in _script_runs(folded)
+            if has_japanese(chunk)
+            for word in self._tagger(chunk)
+            if word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"]
+        }
+
     def reading_terms(self, text: str) -> list[str]:
         """Bigrams of how the text's Japanese is read, in katakana: 給与明細 and きゅうよめいさい meet.
 

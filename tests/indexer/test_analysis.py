@@ -132,3 +132,9 @@ def test_an_extended_vocabulary_adds_words_and_keeps_its_own_spelling(analyzer: 
 
     assert extended.convert("めんせつ へんこう") == "面接 変更"  # 変更 added, 面接 as the help center writes it
     assert own.convert("めんせつ へんこう") == "面接 へんこう"  # the original is left as it was
+
+
+def test_person_names_are_the_surnames_of_a_self_introduction_not_its_nouns(analyzer: Analyzer) -> None:
+    names = analyzer.person_names("ヘアサロン アンジュの店長、野口です。予約の変更です。")
+    assert "野口" in names
+    assert not names & {"予約", "変更", "店長", "ヘアサロン"}

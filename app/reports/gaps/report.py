@@ -64,6 +64,8 @@ _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
+# Fewer articles in a language than this: half of them is no sign of the help center's own vocabulary.
+MIN_LANGUAGE_ARTICLES = 10
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,10 @@ class AnalysedText:
 
     @classmethod
     def of(cls, text: str, analyzer: Analyzer) -> AnalysedText:
+        """Its tokens without people's names: a mail's self-introduction (サロン花の田中です) names no need."""
         folded = unicodedata.normalize("NFKC", text).lower()
-        return cls(folded, analyzer.tokens(folded))
+        names = analyzer.person_names(folded)
+        return cls(folded, [t for t in analyzer.tokens(folded) if folded[t.start : t.end] not in names])
 
 
 def key_terms(
@@ -269,12 +273,24 @@ def topic_label(
     return label
 
 
-def help_center_terms(index: SearchIndex | None) -> frozenset[str]:
-    """Terms in half the help center's articles or more: its own vocabulary (the product's name), no need's."""
+def help_center_terms(index: SearchIndex | None, *, parts: int = 2) -> frozenset[str]:
+    """Terms in half (one in `parts`) of the help center's articles, or of one language's: its own vocabulary (the
+    product's name), no need's.
+
+    A bilingual help center spells its name in Latin letters in its English articles only, which may be a third of
+    all; a language of a handful of articles is counted with the rest alone.
+    """
     if index is None or not index.article_terms:
         return frozenset()
-    counts = Counter(term for terms in index.article_terms for term in terms)
-    return frozenset(term for term, n in counts.items() if n * 2 >= len(index.article_terms))
+    by_language: dict[str, list[set[str]]] = {}
+    for terms, locale in zip(index.article_terms, index.article_locale, strict=True):
+        by_language.setdefault(locale.split("-")[0], []).append(terms)
+    populations = [index.article_terms, *(a for a in by_language.values() if len(a) >= MIN_LANGUAGE_ARTICLES)]
+    shared: set[str] = set()
+    for articles in populations:
+        counts = Counter(term for terms in articles for term in terms)
+        shared.update(term for term, n in counts.items() if n * parts >= len(articles))
+    return frozenset(shared)
 
 
 def team_locale(index: SearchIndex | None) -> str | None:
@@ -383,7 +399,8 @@ def build_topics(
     answered_per_topic = _near_topics(answered, space=space, centroids=centroids, similarity=similarity_inside)
     previous_per_topic = _near_topics(previous, space=space, centroids=centroids, similarity=similarity_inside)
     # Each failing text is analysed once, for these counts and for its topic's label.
-    analysed = [AnalysedText.of(inquiry.read_as or inquiry.text, analyzer) for inquiry in failing]
+    # A mail's greeting and signature (よろしくお願いします, Thanks) are every mail's words, no need's.
+    analysed = [AnalysedText.of(core_question(inquiry.read_as or inquiry.text), analyzer) for inquiry in failing]
     corpus_counts: Counter[str] = Counter()
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})

@@ -62,6 +62,19 @@ def test_build_topics_ranks_by_impact_and_labels_with_key_terms(analyzer: Analyz
     assert topics[0].query_ids == [f"q{i}" for i in range(3, 8)]
 
 
+def test_a_topic_of_mails_is_labelled_by_their_questions_not_their_courtesies(analyzer: Analyzer) -> None:
+    vectors, truth = _blobs([3, 3])
+    mails = {
+        0: "お世話になっております。サロン花の田中です。ギフト券を販売したいのですが。よろしくお願いいたします。",
+        1: "お世話になっております。サロン月の佐藤です。キャンセル待ちを受けたいのですが。よろしくお願いします。",
+    }
+    failing = [Inquiry(f"q{i}", mails[t], "ja", vectors[i], {"no_result"}) for i, t in enumerate(truth)]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
+    labels = {t.query_ids[0]: t.label for t in topics}
+    assert "ギフト" in labels["q0"] and "キャンセル" in labels["q3"]
+    assert not any(word in label for label in labels.values() for word in ("よろしく", "願い", "世話", "田中"))
+
+
 def test_build_topics_trend_counts_the_previous_periods_failing_inquiries_near_each_topic(analyzer: Analyzer) -> None:
     vectors, _ = _blobs([6, 3, 1])  # rows 0-5 one topic, 6-8 another, 9 a question near neither
     failing = [Inquiry(f"q{i}", "年末調整の書類", None, vectors[i], {"no_result"}) for i in (0, 1, 2, 3, 6, 7, 8)]
@@ -278,3 +291,18 @@ def test_a_japanese_period_with_enough_keywords_and_sentences_centres_each_form(
     assert space.topic_similarity == FORM_CENTRED_TOPIC_SIMILARITY
     few = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences[:5])  # type: ignore[arg-type]
     assert few.offsets is None and few.topic_similarity == JAPANESE_TOPIC_SIMILARITY
+
+
+def test_the_help_centers_own_words_are_counted_in_each_language_of_enough_articles() -> None:
+    english = [{"kumo", "clock", f"word{n}"} for n in range(gaps.MIN_LANGUAGE_ARTICLES)]
+    japanese = [{"勤怠", f"語{n}"} for n in range(2 * gaps.MIN_LANGUAGE_ARTICLES)]
+    french = [{"kumo", "pointage"}] * (gaps.MIN_LANGUAGE_ARTICLES - 1)
+    index = SimpleNamespace(
+        article_terms=english + japanese + french,
+        article_locale=["en-US"] * len(english) + ["ja"] * len(japanese) + ["fr"] * len(french),
+    )
+    # "kumo" is in a third of all articles but in every English one: the product's name, spelled in English.
+    shared = gaps.help_center_terms(index)  # type: ignore[arg-type]
+    assert {"kumo", "clock", "勤怠"} <= shared
+    # Nine French articles are too few to speak for their language; "pointage" is in a fifth of all.
+    assert "pointage" not in shared and "word1" not in shared
