@@ -66,6 +66,9 @@ _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 DIRECT_CLUSTERING_LIMIT = 3000
 # Fewer articles in a language than this: half of them is no sign of the help center's own vocabulary.
 MIN_LANGUAGE_ARTICLES = 10
+# A topic of this many members or fewer is a fragment when a topic twice that size is near it: one need asked in
+# another language or form, split off. Why: docs/decisions/0035-gap-topic-fragments.md
+FRAGMENT_SIZE = 3
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,31 @@ def cluster(vectors: Vectors, *, similarity: float, min_size: int) -> npt.NDArra
     labels = labels_of_micro[micro]
     sizes = Counter(labels.tolist())
     return np.array([label if sizes[label] >= min_size else -1 for label in labels.tolist()], dtype=np.int64)
+
+
+def fragments_joined(points: Vectors, labels: npt.NDArray[np.int64], *, similarity: float) -> npt.NDArray[np.int64]:
+    """Labels with each topic of FRAGMENT_SIZE members or fewer joined to the topic of twice that many or more it is
+    closest to, by the average cosine of their members (unit `points`), where that is at least `similarity`.
+
+    Topics are compared as they came from clustering; a fragment never joins another fragment.
+    """
+    topics, sizes = np.unique(labels[labels >= 0], return_counts=True)
+    anchors = topics[sizes >= 2 * FRAGMENT_SIZE]
+    fragments = topics[sizes <= FRAGMENT_SIZE]
+    if not len(anchors) or not len(fragments):
+        return labels
+    size_of = dict(zip(topics.tolist(), sizes.tolist(), strict=True))
+    # The average cosine between two groups of unit vectors is the product of their sums over their sizes.
+    sums = {t: points[labels == t].sum(axis=0) for t in (*anchors.tolist(), *fragments.tolist())}
+    anchor_sums = np.vstack([sums[t] for t in anchors.tolist()])
+    anchor_sizes = np.array([size_of[t] for t in anchors.tolist()], dtype=np.float64)
+    joined = labels.copy()
+    for fragment in fragments.tolist():
+        closeness = (anchor_sums @ sums[fragment]) / (anchor_sizes * size_of[fragment])
+        best = int(closeness.argmax())
+        if closeness[best] >= similarity:
+            joined[labels == fragment] = anchors[best]
+    return joined
 
 
 def _leaders(vectors: Vectors, *, similarity: float) -> tuple[npt.NDArray[np.int64], Vectors]:
@@ -384,6 +412,7 @@ def build_topics(
     similarity_inside = settings.similarity_in(space)
     points = space.project(vectors)
     labels = cluster(points, similarity=similarity_inside, min_size=settings.min_topic_size)
+    labels = fragments_joined(points, labels, similarity=similarity_inside - settings.straggler_margin)
     topic_ids = sorted(set(labels.tolist()) - {-1})
     centroids = (
         np.vstack([_unit(points[labels == t].mean(axis=0)) for t in topic_ids])

@@ -306,3 +306,39 @@ def test_the_help_centers_own_words_are_counted_in_each_language_of_enough_artic
     assert {"kumo", "clock", "勤怠"} <= shared
     # Nine French articles are too few to speak for their language; "pointage" is in a fifth of all.
     assert "pointage" not in shared and "word1" not in shared
+
+
+def _unit_rows(*rows: tuple[float, ...]) -> np.ndarray:
+    points = np.array(rows, dtype=np.float32)
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_a_fragment_joins_the_large_topic_it_is_close_to_and_a_far_one_stays_its_own() -> None:
+    anchor = [(1.0, 0.1 * i, 0.0, 0.0) for i in range(2 * gaps.FRAGMENT_SIZE)]
+    near = [(0.5, 0.0, 1.0, 0.0), (0.5, 0.0, 1.2, 0.0)]  # one need asked otherwise: cosine ~0.4 to the anchor
+    far = [(0.0, 0.0, 0.0, 1.0), (0.0, 0.1, 0.0, 1.0)]
+    points = _unit_rows(*anchor, *near, *far)
+    labels = np.array([0] * len(anchor) + [1, 1] + [2, 2], dtype=np.int64)
+
+    joined = gaps.fragments_joined(points, labels, similarity=0.3)
+
+    assert joined.tolist() == [0] * len(anchor) + [0, 0] + [2, 2]
+    assert gaps.fragments_joined(points, labels, similarity=0.5).tolist() == labels.tolist()
+
+
+def test_fragments_never_join_each_other_nor_a_topic_too_small_to_anchor_them() -> None:
+    middle = [(1.0, 0.1 * i, 0.0) for i in range(gaps.FRAGMENT_SIZE + 1)]  # neither a fragment nor an anchor
+    points = _unit_rows(*middle, (1.0, 0.0, 0.1), (1.0, 0.0, 0.2), (1.0, 0.1, 0.1), (1.0, 0.2, 0.1))
+    labels = np.array([0] * len(middle) + [1, 1, 2, 2], dtype=np.int64)
+
+    assert gaps.fragments_joined(points, labels, similarity=0.1).tolist() == labels.tolist()
+
+
+def test_build_topics_keeps_one_topic_for_a_need_whose_other_language_split_off(analyzer: Analyzer) -> None:
+    vectors, truth = _blobs([8, 2])
+    vectors[8:] = 0.6 * vectors[0] + 0.8 * vectors[8:]  # the two stray askings lean towards the larger topic
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = ["ギフト券 販売"] * 8 + ["sell gift cards"] * 2
+    failing = [Inquiry(f"q{i}", texts[i], None, vectors[i], {"no_result"}) for i in range(len(truth))]
+    topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings(topic_similarity=0.6))
+    assert [t.volume for t in topics] == [10]
