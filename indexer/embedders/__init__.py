@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from indexer.embedders.base import Embedder, EmbedderError, EmbedderPart, Vectors, unit_rows
 from indexer.embedders.batching import BatchingEmbedder
@@ -45,8 +46,14 @@ def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
 
 
 def layout_of(embedder: Embedder) -> list[EmbedderPart]:
-    """How the embedder's vectors are laid out, model by model: recorded in each build's manifest."""
-    inner = embedder.inner if isinstance(embedder, BatchingEmbedder) else embedder
+    """How the embedder's vectors are laid out, model by model: recorded in each build's manifest.
+
+    A wrapper (the service's batching, the benchmarks' passage cache) holds the model as `inner`: the layout is the
+    model's, or search on its builds would not know a pair's halves.
+    """
+    inner: Any = embedder
+    while not isinstance(inner, PairedEmbedder) and hasattr(inner, "inner"):
+        inner = inner.inner
     return list(inner.layout) if isinstance(inner, PairedEmbedder) else [part_of(inner)]
 
 

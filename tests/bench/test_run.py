@@ -8,7 +8,8 @@ from bench.datasets import Query
 from bench.run import SharedPassageVectors, time_searches
 from indexer import store
 from indexer.analysis import Analyzer
-from indexer.embedders import Vectors
+from indexer.embedders import Vectors, layout_of
+from indexer.embedders.paired import PairedEmbedder
 from retrieval.calibration import FALLBACK
 from retrieval.search import SearchIndex
 from tests.fakes import HashingEmbedder
@@ -63,3 +64,14 @@ def test_each_timed_search_encodes_its_question_once_and_reports_the_encoding_in
     assert embedder.query_calls == len(queries) == speed["timed_queries"]
     assert 5.0 <= speed["encode_p50_ms"] < speed["search_p50_ms"]
     assert speed["search_to_encode_ratio"] > 1.0
+
+
+def test_the_shared_passage_vectors_report_the_pairs_layout() -> None:
+    # Search blends a pair's halves by the layout a build records: a benchmark's build must record the model's.
+    class EnglishOnly(HashingEmbedder):
+        name = "all-MiniLM-L6-v2-int8"
+
+    pair = PairedEmbedder(HashingEmbedder(), EnglishOnly())
+    layout = layout_of(SharedPassageVectors(pair))
+    assert layout == layout_of(pair)
+    assert [part.reads_japanese for part in layout] == [True, False]
