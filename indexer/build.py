@@ -136,11 +136,13 @@ def model_fingerprint(embedder: Embedder) -> list[float]:
 def _reusable_previous(
     index_dir: Path, embedder: Embedder, analyzer: Analyzer, fingerprint: list[float]
 ) -> store.IndexBuild | None:
-    """The live build, if its vectors can be reused (same model and version of it, analyser and chunking)."""
+    """The live build, if its vectors can be reused (same model and version of it, layout, analyser and chunking)."""
     manifest = store.current_manifest(index_dir)
     if (
         manifest is None
         or manifest.model != embedder.name
+        # A build recorded without the pair's halves (benchmarks before 2026-12-07) is made again, not kept.
+        or manifest.embedder != layout_of(embedder)
         or len(manifest.model_fingerprint) != len(fingerprint)
         or not np.allclose(manifest.model_fingerprint, fingerprint, atol=FINGERPRINT_TOLERANCE, rtol=0)
         or manifest.chunking != CHUNKING_VERSION

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -111,3 +112,18 @@ def test_a_new_version_of_the_same_model_re_embeds_everything(
     report = _build(content_dir, index_dir, Retrained(), analyzer)
     assert report.published and report.reused_passages == 0 and report.embedded_passages > 0
     assert store.load_current(index_dir).manifest.model == HashingEmbedder.name
+
+
+def test_a_build_that_recorded_another_layout_is_made_again(
+    content_dir: Path, index_dir: Path, analyzer: Analyzer
+) -> None:
+    # Benchmark builds before 2026-12-07 recorded a pair as one model: search would not know its halves.
+    path = store.builds_dir(index_dir) / store.current_build_id(index_dir) / "manifest.json"
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    recorded["embedder"] = [{"model": "test-hashing-embedder+other", "dim": 64, "reads_japanese": True}]
+    path.write_text(json.dumps(recorded), encoding="utf-8")
+
+    report = _build(content_dir, index_dir, HashingEmbedder(), analyzer)
+
+    assert report.published and report.reused_passages == 0
+    assert store.load_current(index_dir).manifest.embedder[0].model == HashingEmbedder.name
