@@ -98,8 +98,9 @@ class Analyzer:
         """Index terms of text, in order, repeats kept (BM25 counts them)."""
         return [token.term for token in self.tokens(text)]
 
-    def tokens(self, text: str) -> list[Token]:
-        """Terms with their character offsets in the NFKC-lower-cased text."""
+    def tokens(self, text: str, *, without_names: bool = False) -> list[Token]:
+        """Terms with their character offsets in the NFKC-lower-cased text; `without_names`: less the words MeCab
+        reads as people's names (田中, 小野寺)."""
         folded = unicodedata.normalize("NFKC", text).lower()
         tokens: list[Token] = []
         for match in _CODE.finditer(folded):
@@ -109,7 +110,7 @@ class Analyzer:
         else:
             for start, _end, chunk in _script_runs(folded):
                 if has_japanese(chunk):
-                    tokens.extend(self._japanese_tokens(chunk, start))
+                    tokens.extend(self._japanese_tokens(chunk, start, without_names=without_names))
                 else:
                     tokens.extend(self._english_tokens(chunk, start))
         tokens.sort(key=lambda token: token.start)
@@ -122,7 +123,7 @@ class Analyzer:
                 continue
             yield Token(self._stem(word), offset + match.start(), offset + match.end())
 
-    def _japanese_tokens(self, chunk: str, offset: int) -> Iterator[Token]:
+    def _japanese_tokens(self, chunk: str, offset: int, *, without_names: bool = False) -> Iterator[Token]:
         if self._tagger is None:
             yield from _bigrams(chunk, offset)
             return
@@ -136,6 +137,8 @@ class Analyzer:
             pos, lemma = pos_and_lemma(word)
             if pos in _SKIPPED_POS:
                 continue
+            if without_names and word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"]:
+                continue
             # unidic lemmas of loanwords carry their origin ("カード-card"): keep the Japanese part.
             term = lemma.split("-")[0] if lemma else surface
             if _ASCII_WORD.fullmatch(term):
@@ -147,19 +150,6 @@ class Analyzer:
             if term in _JAPANESE_STOPWORDS:
                 continue
             yield Token(term, offset + start, offset + position)
-
-    def person_names(self, text: str) -> set[str]:
-        """The words MeCab reads as people's names (田中, 小野寺), folded as `tokens` reads them."""
-        if self._tagger is None:
-            return set()
-        folded = unicodedata.normalize("NFKC", text).lower()
-        return {
-            word.surface
-            for _start, _end, chunk in _script_runs(folded)
-            if has_japanese(chunk)
-            for word in self._tagger(chunk)
-            if word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"]
-        }
 
     def reading_terms(self, text: str) -> list[str]:
         """Bigrams of how the text's Japanese is read, in katakana: 給与明細 and きゅうよめいさい meet.

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.analysis import Analyzer, KanaConverter, normalize, pos_and_lemma, typed_in_kana
+from indexer.analysis import Analyzer, KanaConverter, Token, normalize, pos_and_lemma, typed_in_kana
 
 
 def test_normalize_folds_full_width_and_case() -> None:
@@ -134,7 +134,12 @@ def test_an_extended_vocabulary_adds_words_and_keeps_its_own_spelling(analyzer: 
     assert own.convert("めんせつ へんこう") == "面接 へんこう"  # the original is left as it was
 
 
-def test_person_names_are_the_surnames_of_a_self_introduction_not_its_nouns(analyzer: Analyzer) -> None:
-    names = analyzer.person_names("ヘアサロン アンジュの店長、野口です。予約の変更です。")
-    assert "野口" in names
-    assert not names & {"予約", "変更", "店長", "ヘアサロン"}
+def test_tokens_without_names_leave_out_the_surname_of_a_self_introduction_not_its_nouns(analyzer: Analyzer) -> None:
+    text = "ヘアサロン アンジュの店長、野口です。予約の変更です。"
+
+    def surfaces(tokens: list[Token]) -> set[str]:
+        return {text[token.start : token.end] for token in tokens}
+
+    assert "野口" in surfaces(analyzer.tokens(text))
+    without = surfaces(analyzer.tokens(text, without_names=True))
+    assert "野口" not in without and {"予約", "変更", "店長"} <= without

@@ -202,18 +202,27 @@ def fragments_joined(points: Vectors, labels: npt.NDArray[np.int64], *, similari
     fragments = topics[sizes <= FRAGMENT_SIZE]
     if not len(anchors) or not len(fragments):
         return labels
-    size_of = dict(zip(topics.tolist(), sizes.tolist(), strict=True))
+    clustered = labels >= 0
+    sums = _sums_by_group(points[clustered], labels[clustered], int(topics.max()) + 1)
+    counts = np.bincount(labels[clustered], minlength=len(sums)).astype(np.float64)
     # The average cosine between two groups of unit vectors is the product of their sums over their sizes.
-    sums = {t: points[labels == t].sum(axis=0) for t in (*anchors.tolist(), *fragments.tolist())}
-    anchor_sums = np.vstack([sums[t] for t in anchors.tolist()])
-    anchor_sizes = np.array([size_of[t] for t in anchors.tolist()], dtype=np.float64)
-    joined = labels.copy()
-    for fragment in fragments.tolist():
-        closeness = (anchor_sums @ sums[fragment]) / (anchor_sizes * size_of[fragment])
-        best = int(closeness.argmax())
-        if closeness[best] >= similarity:
-            joined[labels == fragment] = anchors[best]
-    return joined
+    closeness = (sums[fragments] @ sums[anchors].T) / np.outer(counts[fragments], counts[anchors])
+    best = closeness.argmax(axis=1)
+    joins = {
+        int(fragment): int(anchors[b])
+        for fragment, b, close in zip(fragments, best, closeness[np.arange(len(fragments)), best], strict=True)
+        if close >= similarity
+    }
+    return np.array([joins.get(label, label) for label in labels.tolist()], dtype=np.int64)
+
+
+def _sums_by_group(vectors: Vectors, groups: npt.NDArray[np.int64], n_groups: int) -> npt.NDArray[np.float32]:
+    """Each group's sum of vectors, as one sparse product rather than np.add.at.
+    Why: docs/decisions/0015-gap-topic-clustering.md"""
+    members = scipy.sparse.csr_matrix(
+        (np.ones(len(vectors), dtype=np.float32), (groups, np.arange(len(vectors)))), shape=(n_groups, len(vectors))
+    )
+    return np.asarray(members @ vectors, dtype=np.float32)
 
 
 def _leaders(vectors: Vectors, *, similarity: float) -> tuple[npt.NDArray[np.int64], Vectors]:
@@ -235,13 +244,8 @@ def _leaders(vectors: Vectors, *, similarity: float) -> tuple[npt.NDArray[np.int
                 assignment[start + i] = index.ntotal
                 index.add(vector.reshape(1, -1))
     leaders = index.ntotal
-    # Sums per leader as one sparse product, not np.add.at. Why: docs/decisions/0015-gap-topic-clustering.md
-    members = scipy.sparse.csr_matrix(
-        (np.ones(len(vectors), dtype=np.float32), (assignment, np.arange(len(vectors)))), shape=(leaders, len(vectors))
-    )
     counts = np.bincount(assignment, minlength=leaders).astype(np.float32)
-    centroids = np.asarray(members @ vectors, dtype=np.float32) / counts[:, None]
-    return assignment, centroids
+    return assignment, _sums_by_group(vectors, assignment, leaders) / counts[:, None]
 
 
 @dataclass(frozen=True)
@@ -255,8 +259,7 @@ class AnalysedText:
     def of(cls, text: str, analyzer: Analyzer) -> AnalysedText:
         """Its tokens without people's names: a mail's self-introduction (サロン花の田中です) names no need."""
         folded = unicodedata.normalize("NFKC", text).lower()
-        names = analyzer.person_names(folded)
-        return cls(folded, [t for t in analyzer.tokens(folded) if folded[t.start : t.end] not in names])
+        return cls(folded, analyzer.tokens(folded, without_names=True))
 
 
 def key_terms(
