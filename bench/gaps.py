@@ -13,10 +13,12 @@ import argparse
 import datetime as dt
 import random
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sqlmodel import Session
@@ -32,6 +34,7 @@ from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
 from app.vocabulary import Action
 from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, holdout_names, load_dataset
 from bench.run import write_result
+from bench.server import served
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import build_from_articles
@@ -136,6 +139,47 @@ def run_queries(
     return rows
 
 
+def served_queries(
+    dataset: Dataset, queries: list[Query], *, run: str, work_dir: Path, embedder: Any, analyzer: Analyzer
+) -> dict[str, Any]:
+    """The same through the HTTP API of a served help center: each question POSTed on the form, a ticket event after
+    each unanswerable one, then GET /v1/reports/gaps, with default settings."""
+    index = _index_of(dataset, work_dir=work_dir, embedder=embedder, analyzer=analyzer)
+    db_path = work_dir / f"gaps-http-{run.replace('/', '-')}.db"
+    db_path.unlink(missing_ok=True)
+    env = {
+        "DEFLECT_INDEX_DIR": str(work_dir / dataset.name / embedder.name),
+        "DEFLECT_DATABASE_URL": f"sqlite:///{db_path}",
+        "DEFLECT_MODEL": embedder.name,
+        # One client asks every question of a period in a minute; the limit guards customers' traffic.
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "100000",
+        "DEFLECT_INDEX_POLL_SECONDS": "0",
+    }
+    ids: dict[str, Query] = {}
+    with served(env) as base, httpx.Client(base_url=base, timeout=60) as client:
+        for n, query in enumerate(tqdm(queries, desc=f"{run}: over HTTP", leave=False)):
+            answer = client.post("/v1/suggest", json={"text": query.text, "channel": "form", "client_id": f"c{n}"})
+            answer.raise_for_status()
+            query_id = answer.json()["query_id"]
+            ids[query_id] = query
+            if not query.relevant:
+                event = {"query_id": query_id, "client_id": f"c{n}", "action": Action.TICKET_SUBMITTED.value}
+                client.post("/v1/events", json=event).raise_for_status()
+        started = time.perf_counter()
+        response = client.get("/v1/reports/gaps", params={"format": "json"})
+        response.raise_for_status()
+        seconds = time.perf_counter() - started
+    body = response.json()
+    body["from_"] = body.pop("from")  # the schema serialises `from_` as "from" and reads it by its own name
+    report = GapReport.model_validate(body)
+    return {
+        "run": f"{run} (HTTP)",
+        "queries": len(ids),
+        **topic_figures(report, ids, index=index, analyzer=analyzer),
+        "report_seconds": round(seconds, 2),
+    }
+
+
 def topic_figures(
     report: GapReport, ids: dict[str, Query], *, index: SearchIndex, analyzer: Analyzer
 ) -> dict[str, Any]:
@@ -159,9 +203,10 @@ def topic_figures(
         set().union(*(analyzer.terms(core_question(ids[q].text)) for q in topic.query_ids if q in ids))
         for topic in report.topics
     ]
+    topics_with = Counter(term for terms in members for term in terms)
     labels_with_own_term = sum(
-        bool(set(analyzer.terms(topic.label)) & (own - set().union(*(m for j, m in enumerate(members) if j != t))))
-        for t, (topic, own) in enumerate(zip(report.topics, members, strict=True))
+        any(term in own and topics_with[term] == 1 for term in analyzer.terms(topic.label))
+        for topic, own in zip(report.topics, members, strict=True)
     )
     return {
         "unanswered": len(unanswered),
@@ -251,6 +296,7 @@ def main() -> None:
         help="at a help center's volume: the development help centers and public val splits sampled down",
     )
     parser.add_argument("--holdout", action="store_true", help="the held-out help centers (measured, never tuned)")
+    parser.add_argument("--http", action="store_true", help="with --holdout or --help-centers: through a served API")
     args = parser.parse_args()
     embedder, analyzer = load_embedder(args.model), Analyzer()
     results: dict[str, Any] = {"model": embedder.name, "rows": []}
@@ -263,6 +309,14 @@ def main() -> None:
         ]
         for name, dataset in runs:
             queries = [q for q in dataset.queries if q.split in ("val", "test")]
+            if args.http:
+                results["rows"].append(
+                    served_queries(
+                        dataset, queries, run=name, work_dir=args.work_dir, embedder=embedder, analyzer=analyzer
+                    )
+                )
+                print(results["rows"][-1], flush=True)
+                continue
             results["rows"] += run_queries(
                 dataset,
                 queries,
@@ -283,7 +337,9 @@ def main() -> None:
                 embedder=embedder,
                 analyzer=analyzer,
             )
-        write_result("gaps-help-centers" if not args.holdout else "gaps-holdout", results)
+        write_result(
+            ("gaps-holdout" if args.holdout else "gaps-help-centers") + ("-http" if args.http else ""), results
+        )
         return
     for name in args.dataset or GAP_SETS:
         if args.tune:
