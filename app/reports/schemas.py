@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import AliasChoices, BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from retrieval.vocabulary import Label
 
@@ -24,7 +24,12 @@ Verdict = Literal["missing_article", "article_fails"]
 
 
 class ReportPeriod(BaseModel):
-    from_: Moment = Field(serialization_alias="from", description="start of the period, included")
+    # Read back by the name it is written with, as a client of the JSON would.
+    from_: Moment = Field(
+        serialization_alias="from",
+        validation_alias=AliasChoices("from_", "from"),
+        description="start of the period, included",
+    )
     to: Moment = Field(description="end of the period, excluded")
 
 
@@ -183,7 +188,7 @@ class LiveGapTopic(LiveGapTopicBase):
 
 class LiveGapTopics(BaseModel):
     computed_at: Moment | None = Field(description="when the report that published these topics was computed")
-    from_: Moment | None = Field(serialization_alias="from")
+    from_: Moment | None = Field(serialization_alias="from", validation_alias=AliasChoices("from_", "from"))
     to: Moment | None
     topics: list[LiveGapTopic]
 
