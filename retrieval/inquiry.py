@@ -16,6 +16,9 @@ from indexer.analysis import typed_in_kana
 MAIL_CHARS = 40
 # A question this long (without a mail's courtesies) is a sentence or a mail, shorter ones keywords.
 SENTENCE_CHARS = 25
+# A question this long (without a mail's courtesies) tells the situation around what it asks: a long mail, a form of
+# its own in the gap topics' space. Why: docs/decisions/0036-long-mails-a-form-of-their-own.md
+LONG_MAIL_CHARS = 120
 
 # Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
 _SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")

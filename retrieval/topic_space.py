@@ -19,8 +19,9 @@ Why: docs/decisions/0027-gap-topics-at-help-center-volume.md
 Such a period is also compared through the pair's bridge (`bridge`): a Japanese vector's English-only half is
 the bridge's estimate from its multilingual half, an English one's is the model's own, which sits apart from
 any estimate; estimating it for every vector takes that language offset away, and leaves Japanese vectors as
-they are. Keywords and sentences differ the same way: each vector is then centred on the nearest of the period's
-form means (`offsets`). Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md
+they are. Keywords, sentences and long mails differ the same way: each vector is then centred on the nearest of the
+period's form means (`offsets`). Why: docs/decisions/0028-gap-topics-of-kana-and-languages.md and
+docs/decisions/0036-long-mails-a-form-of-their-own.md
 """
 
 from __future__ import annotations
@@ -92,13 +93,15 @@ class TopicSpace:
         return replace(self, bridge=bridge, reader=reader)
 
     def centred_by_form(self, forms: list[Vectors]) -> TopicSpace:
-        """This space with each vector also centred on the nearest of these forms' means (their vectors given).
+        """This space with each vector also centred on the nearest of these forms' means (their vectors given, from
+        the shortest form to the longest).
 
-        Short keyword questions and long sentences or mails each share a direction of their own, as languages
-        do; a form's mean is estimated from the period's questions of that form, and the vector decides which
-        form it is nearest, so write-time assignment needs no text.
+        Short keyword questions, sentences and long mails each share a direction of their own, as languages do; a
+        form's mean is estimated from the period's questions of that form, and the vector decides which form it is
+        nearest, so write-time assignment needs no text. A form of too few questions is counted with its neighbour.
         """
-        if len(forms) < 2 or any(len(vectors) < MIN_FORM_QUESTIONS for vectors in forms):
+        forms = _enough_of_each(forms)
+        if len(forms) < 2:
             return self
         means = np.vstack([self.project(vectors).astype(np.float64).mean(axis=0) for vectors in forms])
         offsets = (FORM_OFFSET_SHARE * means).astype(np.float32)
@@ -162,3 +165,17 @@ class TopicSpace:
         bridged = np.array(vectors, dtype=np.float32, copy=True)
         bridged[:, other] = np.linalg.norm(reader, axis=1, keepdims=True) * unit_rows(reader @ self.bridge)
         return bridged
+
+
+def _enough_of_each(forms: list[Vectors]) -> list[Vectors]:
+    """The forms, each of fewer than MIN_FORM_QUESTIONS joined to the next shorter form (the shortest to the next
+    longer): a mean of a few questions is mostly their needs'."""
+    kept = [form for form in forms if len(form)]
+    while len(kept) > 1:
+        small = next((i for i, form in enumerate(kept) if len(form) < MIN_FORM_QUESTIONS), None)
+        if small is None:
+            break
+        neighbour = small - 1 if small else 1
+        kept[min(small, neighbour)] = np.vstack([kept[min(small, neighbour)], kept[max(small, neighbour)]])
+        del kept[max(small, neighbour)]
+    return kept

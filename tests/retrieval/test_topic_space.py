@@ -115,6 +115,25 @@ def test_a_form_with_few_questions_centres_nothing() -> None:
     assert plain.centred_by_form([keywords]) is plain
 
 
+def test_a_form_of_few_questions_is_counted_with_the_next_shorter_form() -> None:
+    keywords, sentences = _forms()
+    mails = np.vstack([_unit(1, 1, 1, 0), _unit(1, 1, 0, 1)] * MIN_FORM_QUESTIONS)
+    plain = TopicSpace.plain(4)
+    assert plain.centred_by_form([keywords, sentences, mails]).offsets.shape == (3, 4)  # type: ignore[union-attr]
+    few_mails = plain.centred_by_form([keywords, sentences, mails[:4]])
+    with_sentences = plain.centred_by_form([keywords, np.vstack([sentences, mails[:4]])])
+    assert few_mails.offsets is not None and with_sentences.offsets is not None
+    np.testing.assert_allclose(few_mails.offsets, with_sentences.offsets, atol=1e-6)
+    # Too few keywords join the sentences, the next longer form; no mails at all is no form.
+    few_keywords = plain.centred_by_form([keywords[:4], sentences, mails])
+    np.testing.assert_allclose(
+        few_keywords.offsets,  # type: ignore[arg-type]
+        plain.centred_by_form([np.vstack([keywords[:4], sentences]), mails]).offsets,  # type: ignore[arg-type]
+        atol=1e-6,
+    )
+    assert plain.centred_by_form([keywords, sentences, mails[:0]]).offsets.shape == (2, 4)  # type: ignore[union-attr]
+
+
 def test_a_space_survives_bytes_with_its_form_offsets_and_its_bridge() -> None:
     centred = TopicSpace.plain(4).centred_by_form(_forms())
     for space in (centred, replace(_bridged_space(), offsets=centred.offsets)):

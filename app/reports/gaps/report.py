@@ -13,6 +13,7 @@ reported is app/reports/period.py's `InvalidPeriodError`; the gap report raises 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import math
@@ -49,7 +50,7 @@ from app.reports.schemas import (
 )
 from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
 from indexer.embedders import Embedder, is_japanese_text, unit_rows
-from retrieval.inquiry import SENTENCE_CHARS, core_question, kana_keywords
+from retrieval.inquiry import LONG_MAIL_CHARS, SENTENCE_CHARS, core_question, kana_keywords
 from retrieval.search import SearchIndex, question_vectors
 from retrieval.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from retrieval.vocabulary import Label
@@ -69,6 +70,9 @@ MIN_LANGUAGE_ARTICLES = 10
 # A topic of this many members or fewer is a fragment when a topic twice that size is near it: one need asked in
 # another language or form, split off. Why: docs/decisions/0035-gap-topic-fragments.md
 FRAGMENT_SIZE = 3
+# Where a question's length (without a mail's courtesies) turns keywords into a sentence, and a sentence into a mail:
+# the forms the topic space centres apart.
+FORM_CHARS = (SENTENCE_CHARS, LONG_MAIL_CHARS)
 
 
 @dataclass(frozen=True)
@@ -528,7 +532,7 @@ def topic_space(
     In plain cosine, a period whose failing inquiries include Japanese holds a topic together at a lower
     cosine: kana typed without conversion and the other language sit further from a need's other askings
     than English rewordings do; and it compares them through the pair's bridge, if any, each centred on the
-    mean of the period's questions of its form, keywords or sentences (retrieval/topic_space.py).
+    mean of the period's questions of its form: keywords, sentences or long mails (retrieval/topic_space.py).
     """
     space = index.topic_space if index is not None else None
     if space is None or space.dim != dim:
@@ -537,8 +541,8 @@ def topic_space(
         space = replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
         space = space.bridged(index.build.manifest.embedder) if index is not None else space
         asked = [*failing, *answered]
-        sentence = [len(core_question(inquiry.text)) >= SENTENCE_CHARS for inquiry in asked]
-        forms = [[i.vector for i, long in zip(asked, sentence, strict=True) if long == form] for form in (False, True)]
+        form_of = [bisect.bisect_right(FORM_CHARS, len(core_question(inquiry.text))) for inquiry in asked]
+        forms = [[i.vector for i, f in zip(asked, form_of, strict=True) if f == form] for form in range(3)]
         return space.centred_by_form(
             [np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32) for vectors in forms]
         )

@@ -9,6 +9,7 @@ from app.reports.gaps.live_topics import TopicSet
 from app.reports.gaps.report import GapSettings, Inquiry, build_topics, cluster
 from indexer.analysis import Analyzer
 from indexer.embedders import EmbedderPart
+from retrieval.inquiry import LONG_MAIL_CHARS, core_question
 from retrieval.topic_space import (
     CENTRED_TOPIC_SIMILARITY,
     FORM_CENTRED_TOPIC_SIMILARITY,
@@ -291,6 +292,12 @@ def test_a_japanese_period_with_enough_keywords_and_sentences_centres_each_form(
     assert space.topic_similarity == FORM_CENTRED_TOPIC_SIMILARITY
     few = gaps.topic_space(index, dim=3, failing=keywords, answered=sentences[:5])  # type: ignore[arg-type]
     assert few.offsets is None and few.topic_similarity == JAPANESE_TOPIC_SIMILARITY
+    # A long mail, told around its question, is a third form once the period has enough of them.
+    story = "いつも大変お世話になっております。" + "面接の日程を変更したいのですが、" * 9 + "可能でしょうか。"
+    assert len(core_question(story)) >= LONG_MAIL_CHARS > len(core_question(sentence))
+    mails = [Inquiry(f"m{n}", story, "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
+    three = gaps.topic_space(index, dim=3, failing=keywords + mails, answered=sentences)  # type: ignore[arg-type]
+    assert three.offsets is not None and three.offsets.shape == (3, 3)
 
 
 def test_the_help_centers_own_words_are_counted_in_each_language_of_enough_articles() -> None:
