@@ -157,48 +157,56 @@ class Analyzer:
         Long-vowel marks are dropped (サーバー, さーば), so spellings that differ only in them meet too.
         Without MeCab there are no readings, and no terms.
         """
-        if self._tagger is None:
-            return []
-        terms: list[str] = []
-        for _start, _end, chunk in _script_runs(unicodedata.normalize("NFKC", text).lower()):
-            if not has_japanese(chunk):
-                continue
-            reading = "".join(self._reading(word) for word in self._tagger(chunk)).replace("ー", "")
-            terms.extend(reading[i : i + 2] for i in range(len(reading) - 1))
-        return terms
+        return self.readings_and_surfaces(text, surfaces=False)[0]
 
     def surface_readings(self, text: str) -> list[tuple[str, str]]:
         """Each Japanese content word as written and as read (katakana, no long-vowel marks), and each adjacent pair.
 
         The pairs keep compounds whole (契約書 is 契約 + 書), so a longest match prefers them. Empty without MeCab.
         """
-        if self._tagger is None:
-            return []
+        return self.readings_and_surfaces(text, readings=False)[1]
+
+    def readings_and_surfaces(
+        self, text: str, *, readings: bool = True, surfaces: bool = True
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """`reading_terms` and `surface_readings` of a text, each chunk parsed once where lower-casing leaves it as it
+        is (readings are of the lower-cased text, surfaces as written): a help center's passages are read for both."""
+        terms: list[str] = []
         found: list[tuple[str, str]] = []
+        if self._tagger is None:
+            return terms, found
         for _start, _end, chunk in _script_runs(unicodedata.normalize("NFKC", text)):
             if not has_japanese(chunk):
                 continue
-            previous: tuple[str, str] | None = None
-            for word in self._tagger(chunk):
-                reading, pos = _reading_key(self._reading(word)), pos_and_lemma(word)[0]
-                if pos in _SKIPPED_POS or not reading:
-                    previous = None
-                    continue
-                # A suffix or prefix alone (内, 方) matches inside too many words; in a pair (契約書) it is kept.
-                if pos not in _AFFIX_POS:
-                    found.append((word.surface, reading))
-                if previous is not None:
-                    found.append((previous[0] + word.surface, previous[1] + reading))
-                previous = (word.surface, reading)
-        return found
+            lower = chunk.lower()
+            words = self._words(chunk) if surfaces or lower == chunk else []
+            if surfaces:
+                found.extend(_word_readings(words))
+            if readings:
+                reading = "".join(kana for _, _, kana in (words if lower == chunk else self._words(lower)))
+                reading = reading.replace("ー", "")
+                terms.extend(reading[i : i + 2] for i in range(len(reading) - 1))
+        return terms, found
 
-    @staticmethod
-    def _reading(word: Any) -> str:
-        surface = word.surface
-        if _KANA.match(surface):
-            return katakana(surface)  # as typed: MeCab's reading of a kana word may be of another word
-        kana = None if word.is_unk else word.feature.kana
-        return kana if kana and kana != "*" else ""
+    def _words(self, chunk: str) -> list[tuple[str, str, str]]:
+        """(surface, part of speech, reading) of each word MeCab cuts the chunk into.
+
+        Read at once: a parse's words read their fields from MeCab's lattice, which the next parse overwrites.
+        """
+        words = []
+        for word in self._tagger(chunk):
+            surface, raw = word.surface, word.feature_raw
+            if '"' in raw:  # a quoted comma in a field: the full parse (why: docs/decisions/0010-mecab-lemmas.md)
+                pos, kana = word.feature.pos1, word.feature.kana
+            else:
+                fields = raw.split(",", 18)
+                pos, kana = fields[0], fields[17] if len(fields) > 17 else None
+            if _KANA.match(surface):
+                reading = katakana(surface)  # as typed: MeCab's reading of a kana word may be of another word
+            else:
+                reading = kana if kana and kana != "*" and not word.is_unk else ""
+            words.append((surface, pos, reading))
+        return words
 
     @lru_cache(maxsize=65536)  # noqa: B019 - the analyser lives as long as the process
     def _stem(self, word: str) -> str:
@@ -210,13 +218,30 @@ def pos_and_lemma(word: Any) -> tuple[str, str | None]:
     """A MeCab node's part of speech and lemma (None for an unknown word), from its raw unidic fields.
 
     fugashi's `feature` parses every field of every word, a quarter of a question's analysis; a word whose
-    first eight fields hold a quoted comma goes to the full parse. Why: docs/decisions/0010-mecab-lemmas.md
+    fields hold a quoted comma goes to the full parse. Why: docs/decisions/0010-mecab-lemmas.md
     """
-    fields = word.feature_raw.split(",", 8)
-    if any('"' in field for field in fields[:8]):
+    raw = word.feature_raw
+    if '"' in raw:
         feature = word.feature
         return feature.pos1, feature.lemma
+    fields = raw.split(",", 8)
     return fields[0], fields[7] if len(fields) > 7 else None  # an unknown word has six fields, no lemma
+
+
+def _word_readings(words: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
+    """(surface, reading key) of each content word of a parse and of each adjacent pair."""
+    previous: tuple[str, str] | None = None
+    for surface, pos, kana in words:
+        reading = _reading_key(kana)
+        if pos in _SKIPPED_POS or not reading:
+            previous = None
+            continue
+        # A suffix or prefix alone (内, 方) matches inside too many words; in a pair (契約書) it is kept.
+        if pos not in _AFFIX_POS:
+            yield surface, reading
+        if previous is not None:
+            yield previous[0] + surface, previous[1] + reading
+        previous = (surface, reading)
 
 
 def _script_runs(text: str) -> Iterator[tuple[int, int, str]]:
@@ -260,11 +285,14 @@ class KanaConverter:
     @classmethod
     def of_texts(cls, texts: Iterable[str], analyzer: Analyzer) -> KanaConverter:
         """The vocabulary of these texts' Japanese words written with kanji or katakana, and of adjacent pairs."""
+        return cls.of_surface_readings(analyzer.surface_readings(text) for text in texts if has_japanese(text))
+
+    @classmethod
+    def of_surface_readings(cls, texts: Iterable[list[tuple[str, str]]]) -> KanaConverter:
+        """The same of texts already read by `Analyzer.surface_readings`."""
         surfaces: dict[str, Counter[str]] = {}
-        for text in texts:
-            if not has_japanese(text):
-                continue
-            for surface, reading in analyzer.surface_readings(text):
+        for found in texts:
+            for surface, reading in found:
                 if len(reading) >= _MIN_READING and not _HIRAGANA_ONLY.match(surface):
                     surfaces.setdefault(reading, Counter())[surface] += 1
         return cls({reading: counts.most_common(1)[0][0] for reading, counts in surfaces.items()})

@@ -163,15 +163,17 @@ class SearchIndex:
         for passage, terms in zip(build.passages, build.passage_terms, strict=True):
             article_documents[position[passage.article_id]].extend(terms)
         self.article_terms = [set(document) for document in article_documents]
-        # How each passage's Japanese is read, for questions typed in kana without conversion.
-        passage_readings = [analyzer.reading_terms(passage.embedding_text) for passage in build.passages]
+        # How each passage's Japanese is read, for questions typed in kana without conversion, and its words as
+        # written with their readings, for the converter below: one MeCab pass over the passages for both.
+        read = [analyzer.readings_and_surfaces(passage.embedding_text) for passage in build.passages]
+        passage_readings = [readings for readings, _ in read]
         self.reading_lexical = LexicalIndex.build(passage_readings)
         article_readings: list[set[str]] = [set() for _ in self.article_ids]
         for passage, readings in zip(build.passages, passage_readings, strict=True):
             article_readings[position[passage.article_id]].update(readings)
         self.article_readings = article_readings
         # The help center's own words by reading, so that kana typed without conversion is searched in them.
-        self.kana_converter = KanaConverter.of_texts((p.embedding_text for p in build.passages), analyzer)
+        self.kana_converter = KanaConverter.of_surface_readings(surfaces for _, surfaces in read)
         # Derived from the passages' terms, so it is built with each loaded build rather than stored.
         self.article_lexical = LexicalIndex.build(article_documents)
         self.locales = sorted({article.locale for article in build.articles.values()})

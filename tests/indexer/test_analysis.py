@@ -126,6 +126,18 @@ def test_surface_readings_pair_adjacent_words_so_compounds_stay_whole(analyzer: 
     assert Analyzer(morphological=False).surface_readings("契約書") == []
 
 
+def test_readings_and_surfaces_of_one_pass_are_those_of_each_alone(analyzer: Analyzer) -> None:
+    if analyzer._tagger is None:
+        pytest.skip("MeCab (fugashi + unidic-lite) is not installed")
+    # A chunk with capitals (Slackで) is read lower-cased and kept as written: two parses, each used up in turn.
+    for text in ["Slackで承認依頼を受け取る 契約書を登録", "給与明細 きゅうよめいさい", "password reset", ""]:
+        assert analyzer.readings_and_surfaces(text) == (analyzer.reading_terms(text), analyzer.surface_readings(text))
+    texts = ["面接の日程を変更したい", "Slackの通知", "interview"]
+    vocabulary = KanaConverter.of_surface_readings(analyzer.readings_and_surfaces(t)[1] for t in texts)
+    assert vocabulary.readings == KanaConverter.of_texts(texts, analyzer).readings
+    assert vocabulary.convert("めんせつ つうち") == "面接 通知"
+
+
 def test_an_extended_vocabulary_adds_words_and_keeps_its_own_spelling(analyzer: Analyzer) -> None:
     own = KanaConverter.of_texts(["面接の日程"], analyzer)
     extended = own.extended(["めん接の予定を変更", "面セツ"], analyzer)
