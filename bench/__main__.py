@@ -110,9 +110,13 @@ def main() -> None:
         calibration = calibration_for(embedder.name, calibrations)
         for name in sets:
             dataset, result = datasets[name], ranked[(model_name, name)]
+            loading = time.perf_counter()
             index = load_index(args.work_dir, name, embedder.name, analyzer)
+            # What a service waits for at start and at each new build, alone on the machine too.
+            load_seconds = round(time.perf_counter() - loading, 4)
             sample = latency_sample(select_queries(dataset, args.quick))
             speed = time_searches(index, embedder, calibration, sample, desc=f"{name}: {embedder.name}: timing")
+            speed["index_load_seconds"] = load_seconds
             figures = set_figures(dataset, embedder.name, result, speed)
             results.append(figures)
             print(_one_line(figures), flush=True)

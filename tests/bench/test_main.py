@@ -38,6 +38,7 @@ def test_a_benchmark_run_indexes_first_then_answers_and_writes_its_figures(
     base, variant = run["results"]
     assert (base["build"]["embedded_by_model"], variant["build"]["embedded_by_model"]) == (4, 2)
     assert base["modes"]["hybrid"]["R@1"] == 1.0  # two short, distinct articles: each question finds its own
+    assert base["speed"]["index_load_seconds"] > 0  # loading the build, timed alone as search is
     assert variant["gap"]["unanswerable"] == 1 and base["gap"] is None
     assert variant["speed"]["timed_queries"] == 4 and variant["speed"]["search_p50_ms"] > 0
     assert run["indexing_and_ranking"]["workers"] == 2
