@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,55 +29,77 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 import retrieval.calibration as calibration_module
-from bench.datasets import Dataset, default_datasets_dir, helpcenter_names, load_dataset
+from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, load_dataset
+from bench.helpcenter import load_off_topic
 from bench.metrics import auroc
 from bench.run import SharedPassageVectors, build_and_load, fit_confidence_model, run_info, write_result
 from indexer.analysis import Analyzer
-from indexer.embedders import DEFAULT_MODEL, is_japanese_text, load_embedder
+from indexer.embedders import DEFAULT_MODEL, Embedder, is_japanese_text, load_embedder
 from indexer.embedders.packaged import ENGLISH_ONLY_MODELS
 from retrieval.calibration import FEATURES, Calibration
-from retrieval.search import gather_evidence, question_vectors, rank_articles
+from retrieval.display import DEFAULT_THRESHOLDS, shown_set
+from retrieval.search import SearchHit, SearchIndex, gather_evidence, question_vectors, rank_articles
+from retrieval.vocabulary import Channel
 
 # The logistic fit's inverse regularisation: chosen by the mean held-out AUROC over the help centers.
 REGULARISATION = 3.0
 CALIBRATION_FILE = Path(calibration_module.__file__).with_name("calibration.json")
 # Constant stand-in for the calibration while features are gathered: features do not depend on it.
 NEUTRAL = Calibration(weights={}, bias=0.0)
+# The form's suggestions a customer reads, and the low-confidence lines swept for what it shows.
+FORM_TOP = 3
+FORM_LINES = (0.15, 0.18, 0.2, 0.22, 0.25, 0.3)
 
 
 @dataclass
 class SetRows:
-    """One fit set's top-hit features, whether that hit is right, and whether the question is answerable."""
+    """One fit set's top-hit features, whether that hit is right, and whether the question is answerable; with its
+    first hits and right groups, for what the form shows."""
 
     name: str
     family: str  # the help center a leave-article-out variant comes from: held out together
     features: npt.NDArray[np.float64]
     right: npt.NDArray[np.int_]
     answerable: npt.NDArray[np.bool_]
+    hits: list[list[SearchHit]] = field(default_factory=list)  # each question's first FORM_TOP hits
+    right_groups: list[set[str]] = field(default_factory=list)
+    off_topic_hits: list[list[SearchHit]] = field(default_factory=list)  # the off-topic questions', asked of it
 
 
-def gather(name: str, *, embedder: SharedPassageVectors, analyzer: Analyzer, work_dir: Path) -> SetRows:
-    """Index one fit set and rank its val questions; the top hit's features of each."""
+def gather(
+    name: str, *, embedder: SharedPassageVectors, analyzer: Analyzer, work_dir: Path, off_topic: Sequence[Query] = ()
+) -> SetRows:
+    """Index one fit set and rank its val questions (and the `off_topic` ones); the top hit's features of each."""
     dataset = load_dataset(default_datasets_dir(), name)
     if embedder.name in ENGLISH_ONLY_MODELS:
         dataset = english_part(dataset)
     queries = [q for q in dataset.queries if q.split == "val"]
     index = build_and_load(dataset, embedder=embedder, analyzer=analyzer, work_dir=work_dir)
-    features, right = [], []
     group_of = {article.id: article.group_id for article in dataset.articles}
-    vectors = question_vectors(embedder, [q.text for q in queries], index)
-    for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=name, leave=False):
-        evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
-        hits = rank_articles(index, evidence, calibration=NEUTRAL, locale=query.locale, limit=2).hits
-        features.append([hits[0].features[f] if hits else 0.0 for f in FEATURES])
-        right.append(bool(hits) and hits[0].article.group_id in {group_of.get(r, r) for r in query.relevant})
+    ranked = _first_hits(index, embedder, queries, desc=name)
+    right_groups = [{group_of.get(r, r) for r in query.relevant} for query in queries]
     return SetRows(
         name=name,
         family=name.removesuffix("_lao"),
-        features=np.array(features, dtype=np.float64),
-        right=np.array(right, dtype=int),
+        features=np.array([[hits[0].features[f] if hits else 0.0 for f in FEATURES] for hits in ranked]),
+        right=np.array(
+            [bool(h) and h[0].article.group_id in g for h, g in zip(ranked, right_groups, strict=True)], dtype=int
+        ),
         answerable=np.array([bool(q.relevant) for q in queries]),
+        hits=ranked,
+        right_groups=right_groups,
+        off_topic_hits=_first_hits(index, embedder, list(off_topic), desc=f"{name}: off-topic") if off_topic else [],
     )
+
+
+def _first_hits(index: SearchIndex, embedder: Embedder, queries: list[Query], *, desc: str) -> list[list[SearchHit]]:
+    """Each question's first FORM_TOP hits as the search ranks them, their confidences left to the caller."""
+    vectors = question_vectors(embedder, [q.text for q in queries], index)
+    ranked = []
+    for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=desc, leave=False):
+        evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
+        ranked.append(rank_articles(index, evidence, calibration=NEUTRAL, locale=query.locale, limit=FORM_TOP).hits)
+    return ranked
 
 
 def english_part(dataset: Dataset) -> Dataset:
@@ -125,6 +148,45 @@ def held_out_figures(rows: list[SetRows]) -> dict[str, dict[str, float]]:
     return figures
 
 
+def form_display(rows: list[SetRows], lines: Sequence[float]) -> dict[str, dict[str, float]]:
+    """What the form shows at each low-confidence line, each help center's confidences cross-fitted (the model fitted
+    without it): the right article in the first FORM_TOP shown, and `no_answer` for unanswerable and off-topic
+    questions. The leave-article-out variants are fitted on, never counted. Why: docs/decisions/0023-channel-display.md
+    """
+    shown: dict[float, dict[str, list[bool]]] = {
+        line: {"top": [], "unanswerable": [], "off_topic": []} for line in lines
+    }
+    for family in sorted({r.family for r in rows}):
+        model = fit([r for r in rows if r.family != family])
+        held = next(r for r in rows if r.name == family)
+        for line in lines:
+            counts = shown[line]
+            for hits, right, answerable in zip(held.hits, held.right_groups, held.answerable, strict=True):
+                shown_hits = _shown(model, hits, line)
+                if answerable:
+                    counts["top"].append(any(hit.article.group_id in right for hit in shown_hits[:FORM_TOP]))
+                else:
+                    counts["unanswerable"].append(not shown_hits)
+            counts["off_topic"] += [not _shown(model, hits, line) for hits in held.off_topic_hits]
+    return {
+        f"{line:g}": {
+            "form_top": round(float(np.mean(c["top"])), 4),
+            "unanswerable_no_answer": round(float(np.mean(c["unanswerable"])), 4),
+            "off_topic_no_answer": round(float(np.mean(c["off_topic"])), 4) if c["off_topic"] else 0.0,
+        }
+        for line, c in shown.items()
+    }
+
+
+def _shown(model: Any, hits: list[SearchHit], line: float) -> list[SearchHit]:
+    if not hits:
+        return []
+    confidence = model.predict_proba(np.array([[hit.features[f] for f in FEATURES] for hit in hits]))[:, 1]
+    rescored = [replace(hit, confidence=float(c)) for hit, c in zip(hits, confidence, strict=True)]
+    thresholds = (DEFAULT_THRESHOLDS[0], line)
+    return [hit for hit, _ in shown_set(rescored, channel=Channel.FORM, thresholds=thresholds).hits]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.calibrate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -136,12 +198,28 @@ def main() -> None:
     started = time.perf_counter()
     embedder, analyzer = SharedPassageVectors(load_embedder(args.model)), Analyzer()
     names = [n for hc in helpcenter_names() for n in (hc, f"{hc}_lao")]
-    rows = [gather(name, embedder=embedder, analyzer=analyzer, work_dir=args.work_dir) for name in names]
+    off_topic = load_off_topic()
+    rows = [
+        gather(
+            name,
+            embedder=embedder,
+            analyzer=analyzer,
+            work_dir=args.work_dir,
+            off_topic=() if name.endswith("_lao") else off_topic,
+        )
+        for name in names
+    ]
     held_out = held_out_figures(rows)
     for name, row in held_out.items():
         print(f"{name:<22} held out: AUROC answerable {row['auroc_answerable']:.3f}, right {row['auroc_right']:.3f}")
     answerable = [row["auroc_answerable"] for row in held_out.values()]
     print(f"mean held-out AUROC, answerable against unanswerable: {np.mean(answerable):.3f}")
+    display = form_display(rows, FORM_LINES)
+    print(f"the form, cross-fitted (line: right article in the first {FORM_TOP} / unanswerable, off-topic no_answer):")
+    for line, row in display.items():
+        print(
+            f"  {line:<5} {row['form_top']:.3f} / {row['unanswerable_no_answer']:.3f}, {row['off_topic_no_answer']:.3f}"
+        )
     model = fit(rows)
     entry = {
         "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0], strict=True)},
@@ -155,6 +233,7 @@ def main() -> None:
             "run": run_info({k: str(v) for k, v in vars(args).items()}),
             "seconds": round(time.perf_counter() - started, 1),
             "held_out": held_out,
+            "form_display": display,
             "calibration": entry,
         },
     )
