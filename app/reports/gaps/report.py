@@ -541,10 +541,11 @@ def topic_space(
         space = replace(space, topic_similarity=JAPANESE_TOPIC_SIMILARITY)
         space = space.bridged(index.build.manifest.embedder) if index is not None else space
         asked = [*failing, *answered]
-        form_of = [bisect.bisect_right(FORM_CHARS, len(core_question(inquiry.text))) for inquiry in asked]
-        forms = [[i.vector for i, f in zip(asked, form_of, strict=True) if f == form] for form in range(3)]
+        by_form: list[list[Vectors]] = [[] for _ in range(len(FORM_CHARS) + 1)]
+        for inquiry in asked:
+            by_form[bisect.bisect_right(FORM_CHARS, len(core_question(inquiry.text)))].append(inquiry.vector)
         return space.centred_by_form(
-            [np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32) for vectors in forms]
+            [np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32) for vectors in by_form]
         )
     return space
 
