@@ -29,6 +29,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 import retrieval.calibration as calibration_module
+from app.suggestions import DEFAULT_LIMIT
 from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, load_dataset
 from bench.helpcenter import load_off_topic
 from bench.metrics import auroc
@@ -61,7 +62,7 @@ class SetRows:
     features: npt.NDArray[np.float64]
     right: npt.NDArray[np.int_]
     answerable: npt.NDArray[np.bool_]
-    hits: list[list[SearchHit]] = field(default_factory=list)  # each question's first FORM_TOP hits
+    hits: list[list[SearchHit]] = field(default_factory=list)  # each question's hits, as many as the form ranks
     right_groups: list[set[str]] = field(default_factory=list)
     off_topic_hits: list[list[SearchHit]] = field(default_factory=list)  # the off-topic questions', asked of it
 
@@ -93,12 +94,15 @@ def gather(
 
 
 def _first_hits(index: SearchIndex, embedder: Embedder, queries: list[Query], *, desc: str) -> list[list[SearchHit]]:
-    """Each question's first FORM_TOP hits as the search ranks them, their confidences left to the caller."""
+    """Each question's hits as the form ranks them (its default limit: all of them count towards whether anything is
+    related), their confidences left to the caller."""
     vectors = question_vectors(embedder, [q.text for q in queries], index)
     ranked = []
     for query, vector in tqdm(zip(queries, vectors, strict=True), total=len(queries), desc=desc, leave=False):
         evidence = gather_evidence(index, embedder=embedder, text=query.text, query_vector=vector)
-        ranked.append(rank_articles(index, evidence, calibration=NEUTRAL, locale=query.locale, limit=FORM_TOP).hits)
+        ranked.append(
+            rank_articles(index, evidence, calibration=NEUTRAL, locale=query.locale, limit=DEFAULT_LIMIT).hits
+        )
     return ranked
 
 
