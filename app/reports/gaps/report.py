@@ -21,7 +21,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlmodel import Session
 from app.db.models import unpacked_vector
 from app.reports.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, deflection_report
 from app.reports.gaps.live_topics import publish_topics, ticket_summary
+from app.reports.gaps.spelling import Misspellings
 from app.reports.period import Period
 from app.reports.schemas import (
     ArticleShownButFailing,
@@ -272,10 +273,12 @@ def key_terms(
     corpus_docs: int,
     k: int = 3,
     shared: frozenset[str] = frozenset(),
+    misspelt: Callable[[str, str], bool] | None = None,
 ) -> list[str]:
     """The terms that set these texts apart from all failing inquiries (class-based TF-IDF), as customers wrote them.
 
-    `shared` terms are the help center's own (its product's name, say), which name no need.
+    `shared` terms are the help center's own (its product's name, say), which name no need. A term of one question
+    that `misspelt` says misspells another word (uplaod) is that customer's typo, no need's.
     """
     counts: Counter[str] = Counter()
     surfaces: dict[str, Counter[str]] = {}
@@ -292,19 +295,32 @@ def key_terms(
         and term not in shared
         and not _KANA_SCRAP.fullmatch(term)
     ]
-    return [surfaces[term].most_common(1)[0][0] for _, term in sorted(scored, reverse=True)[:k]]
+    chosen: list[str] = []
+    for _, term in sorted(scored, reverse=True):
+        surface = surfaces[term].most_common(1)[0][0]
+        if misspelt is not None and corpus_counts[term] <= 1 and misspelt(term, surface):
+            continue
+        chosen.append(surface)
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def topic_label(
-    members: list[AnalysedText], corpus_counts: Counter[str], corpus_docs: int, shared: frozenset[str] = frozenset()
+    members: list[AnalysedText],
+    corpus_counts: Counter[str],
+    corpus_docs: int,
+    shared: frozenset[str] = frozenset(),
+    misspelt: Callable[[str, str], bool] | None = None,
 ) -> str:
     """Key terms in the dominant language, with the other language's when the topic is mixed."""
     japanese = [m for m in members if has_japanese(m.folded)]
     other = [m for m in members if not has_japanese(m.folded)]
     dominant, minority = (japanese, other) if len(japanese) >= len(other) else (other, japanese)
-    label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs, shared=shared))
+    label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs, shared=shared, misspelt=misspelt))
     if minority:
-        label += " (" + " / ".join(key_terms(minority, corpus_counts, corpus_docs, k=2, shared=shared)) + ")"
+        minority_terms = key_terms(minority, corpus_counts, corpus_docs, k=2, shared=shared, misspelt=misspelt)
+        label += " (" + " / ".join(minority_terms) + ")"
     return label
 
 
@@ -326,6 +342,15 @@ def help_center_terms(index: SearchIndex | None, *, parts: int = 2) -> frozenset
         counts = Counter(term for terms in articles for term in terms)
         shared.update(term for term, n in counts.items() if n * parts >= len(articles))
     return frozenset(shared)
+
+
+def misspellings(index: SearchIndex | None, corpus_counts: Counter[str], analyzer: Analyzer) -> Misspellings:
+    """Misspellings of the words the help center's articles use, or that more than one failing question does."""
+    known = {term for term, n in corpus_counts.items() if n > 1}
+    if index is not None:
+        known.update(*index.article_terms)
+    readings = index.kana_converter.readings if index is not None else {}
+    return Misspellings(known=known, readings=readings, analyzer=analyzer)
 
 
 def team_locale(index: SearchIndex | None) -> str | None:
@@ -441,6 +466,7 @@ def build_topics(
     for member in analysed:
         corpus_counts.update({token.term for token in member.tokens})
     shared, locale = help_center_terms(index), team_locale(index)
+    misspelt = misspellings(index, corpus_counts, analyzer)
     topics: list[GapReportTopic] = []
     for position, topic in enumerate(topic_ids):
         rows = np.flatnonzero(labels == topic)
@@ -452,7 +478,7 @@ def build_topics(
         closeness = points[rows] @ centroids[position]
         topics.append(
             GapReportTopic(
-                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing), shared),
+                label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing), shared, misspelt),
                 representative_question=representative_question(members, closeness, locale),
                 volume=volume,
                 share=round(volume / len(failing), 4),

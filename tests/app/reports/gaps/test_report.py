@@ -7,7 +7,7 @@ import pytest
 from app.reports.gaps import report as gaps
 from app.reports.gaps.live_topics import TopicSet
 from app.reports.gaps.report import GapSettings, Inquiry, build_topics, cluster
-from indexer.analysis import Analyzer
+from indexer.analysis import Analyzer, KanaConverter
 from indexer.embedders import EmbedderPart
 from retrieval.inquiry import LONG_MAIL_CHARS, core_question
 from retrieval.topic_space import (
@@ -112,7 +112,11 @@ def test_build_topics_in_the_index_topic_space_separates_topics_plain_cosine_mer
     failing = [Inquiry(f"q{i}", "question", None, vectors[i], {"no_result"}) for i in range(len(truth))]
     space = TopicSpace(vectors.mean(axis=0), CENTRED_TOPIC_SIMILARITY)
     index = SimpleNamespace(
-        topic_space=space, article_terms=[], article_locale=[], build=SimpleNamespace(dense=SimpleNamespace(ntotal=0))
+        topic_space=space,
+        article_terms=[],
+        article_locale=[],
+        kana_converter=KanaConverter({}),
+        build=SimpleNamespace(dense=SimpleNamespace(ntotal=0)),
     )
 
     plain, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings())
@@ -139,7 +143,9 @@ def test_japanese_among_the_failing_holds_a_plain_topic_together_at_a_lower_cosi
     whole = TopicSpace.plain(3)
     single_model = SimpleNamespace(embedder=[EmbedderPart("a-single-model", 3, reads_japanese=True)])
     build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=single_model)
-    index = SimpleNamespace(topic_space=whole, article_terms=[], article_locale=[], build=build)
+    index = SimpleNamespace(
+        topic_space=whole, article_terms=[], article_locale=[], kana_converter=KanaConverter({}), build=build
+    )
 
     assert gaps.topic_space(index, dim=3, failing=english) is whole  # type: ignore[arg-type]
     mixed = gaps.topic_space(index, dim=3, failing=japanese)  # type: ignore[arg-type]
@@ -282,7 +288,13 @@ def test_a_period_without_kana_typed_questions_embeds_nothing(analyzer: Analyzer
 def test_a_japanese_period_with_enough_keywords_and_sentences_centres_each_form() -> None:
     single_model = SimpleNamespace(embedder=[EmbedderPart("a-single-model", 3, reads_japanese=True)])
     build = SimpleNamespace(dense=SimpleNamespace(ntotal=0), manifest=single_model)
-    index = SimpleNamespace(topic_space=TopicSpace.plain(3), article_terms=[], article_locale=[], build=build)
+    index = SimpleNamespace(
+        topic_space=TopicSpace.plain(3),
+        article_terms=[],
+        article_locale=[],
+        kana_converter=KanaConverter({}),
+        build=build,
+    )
     vector = np.array([1, 0, 0], dtype=np.float32)
     keywords = [Inquiry(f"k{n}", "面接 日程", "ja", vector) for n in range(MIN_FORM_QUESTIONS)]
     sentence = "面接の日程を候補者の都合に合わせて変更したいのですが"
