@@ -116,6 +116,14 @@ class Analyzer:
         tokens.sort(key=lambda token: token.start)
         return tokens
 
+    def person_names(self, text: str) -> list[str]:
+        """The words MeCab reads as people's names (田中, 小野寺), as written; none without MeCab."""
+        if self._tagger is None:
+            return []
+        folded = unicodedata.normalize("NFKC", text)
+        chunks = [chunk for _, _, chunk in _script_runs(folded) if has_japanese(chunk)]
+        return [word.surface for chunk in chunks for word in self._tagger(chunk) if _is_person_name(word)]
+
     def _english_tokens(self, chunk: str, offset: int) -> Iterator[Token]:
         for match in _ASCII_WORD.finditer(chunk):
             word = match.group(0)
@@ -137,7 +145,7 @@ class Analyzer:
             pos, lemma = pos_and_lemma(word)
             if pos in _SKIPPED_POS:
                 continue
-            if without_names and word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"]:
+            if without_names and _is_person_name(word):
                 continue
             # unidic lemmas of loanwords carry their origin ("カード-card"): keep the Japanese part.
             term = lemma.split("-")[0] if lemma else surface
@@ -212,6 +220,10 @@ class Analyzer:
     def _stem(self, word: str) -> str:
         stemmed: str = self._stemmer.stemWord(word)
         return stemmed
+
+
+def _is_person_name(word: Any) -> bool:
+    return bool(word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"])
 
 
 def pos_and_lemma(word: Any) -> tuple[str, str | None]:

@@ -62,6 +62,10 @@ SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 # Lemmas too generic to name a topic ("how to", "can", "want").
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
 # MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
+# A first sentence that ends in a name and です (ベーシックプランを使っている大西です。).
+_SELF_INTRODUCTION = re.compile(
+    r"[^。！？!?\n]*?(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{1,4})\s*(です|と申します)[。.]\s*"
+)
 _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
@@ -360,14 +364,26 @@ def team_locale(index: SearchIndex | None) -> str | None:
     return Counter(index.article_locale).most_common(1)[0][0]
 
 
-def representative_question(members: list[Inquiry], closeness: Vectors, locale: str | None) -> str:
+def representative_question(
+    members: list[Inquiry], closeness: Vectors, locale: str | None, analyzer: Analyzer | None = None
+) -> str:
     """The member closest to the topic's centre, in the team's language and converted to kanji where a member is,
-    without courtesies."""
+    without courtesies, nor a self-introduction whose name the `analyzer` reads as a person's."""
     order = np.argsort(-closeness, kind="stable").tolist()
     # A member written with kanji reads better than one typed in kana without conversion.
     order = [i for i in order if not kana_only(members[i].text)] + [i for i in order if kana_only(members[i].text)]
     in_team_language = [i for i in order if _language(members[i]) == locale]
-    return core_question(members[(in_team_language or order)[0]].text)
+    question = core_question(members[(in_team_language or order)[0]].text)
+    return without_self_introduction(question, analyzer) if analyzer is not None else question
+
+
+def without_self_introduction(question: str, analyzer: Analyzer) -> str:
+    """The question less an opening sentence that introduces its writer (大学生の藤田です。), which `core_question`
+    keeps where no company names them: a customer's name heads no report."""
+    match = _SELF_INTRODUCTION.match(question)
+    if match and match.end() < len(question) and match.group("name") in analyzer.person_names(match.group(0)):
+        return question[match.end() :]
+    return question
 
 
 def _language(inquiry: Inquiry) -> str:
@@ -479,7 +495,7 @@ def build_topics(
         topics.append(
             GapReportTopic(
                 label=topic_label([analysed[i] for i in rows], corpus_counts, len(failing), shared, misspelt),
-                representative_question=representative_question(members, closeness, locale),
+                representative_question=representative_question(members, closeness, locale, analyzer),
                 volume=volume,
                 share=round(volume / len(failing), 4),
                 failure_rate=round(failure_rate, 4),

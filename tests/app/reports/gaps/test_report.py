@@ -176,6 +176,18 @@ def test_a_topics_representative_question_is_its_most_central_member_in_the_team
     assert gaps.representative_question(members, closeness, "ko") == "How do I wrap a gift?"  # none in it: the nearest
 
 
+def test_a_representative_question_leaves_out_its_writers_self_introduction(analyzer: Analyzer) -> None:
+    mail = "お世話になっております。ベーシックプランを使っている大西です。余ったデータは翌月に繰り越せますか。"
+    members = [Inquiry("m", mail, "ja", np.zeros(3, dtype=np.float32))]
+    closeness = np.array([0.9], dtype=np.float32)
+
+    assert "大西" in gaps.representative_question(members, closeness, "ja")
+    assert gaps.representative_question(members, closeness, "ja", analyzer) == "余ったデータは翌月に繰り越せますか。"
+    # The subject of a mail is no self-introduction, and a name with nothing after it is all there is.
+    assert gaps.without_self_introduction("解約の件です。違約金はかかりますか", analyzer).startswith("解約の件です。")
+    assert gaps.without_self_introduction("大学生の藤田です。", analyzer) == "大学生の藤田です。"
+
+
 def test_a_label_leaves_out_the_help_centers_own_words(analyzer: Analyzer) -> None:
     members = [gaps.AnalysedText.of(text, analyzer) for text in ("SignDesk gift wrapping", "SignDesk gift wrap please")]
     corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
