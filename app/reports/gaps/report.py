@@ -62,11 +62,11 @@ SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 # Lemmas too generic to name a topic ("how to", "can", "want").
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
 # MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
+_KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # A first sentence that ends in a name and です (ベーシックプランを使っている大西です。).
 _SELF_INTRODUCTION = re.compile(
     r"[^。！？!?\n]*?(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{1,4})\s*(です|と申します)[。.]\s*"
 )
-_KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
