@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from indexer.analysis import typed_in_kana
+from indexer.analysis import Analyzer, typed_in_kana
 
 # Shorter text is a search-box question, not a mail: nothing to strip.
 MAIL_CHARS = 40
@@ -34,6 +34,11 @@ _JA_COURTESY = re.compile(
 # A self-introduction: an organisation, then a surname before です / と申します (株式会社ミナトシステムの佐藤です).
 _JA_SELF = re.compile(
     r"(株式会社|有限会社|合同会社|商事|店|舎|堂|部|課|担当|工房|事務所|」).{0,20}?[\u4e00-\u9fff]{1,4}\s*(です|と申します)[。.]?\s*$"
+)
+# An opening sentence that ends in a name and です, no organisation before it (ベーシックプランを使っている大西です。):
+# only MeCab tells the name from a noun (解約の件です。).
+_JA_SELF_WITHOUT_ORGANISATION = re.compile(
+    r"[^。！？!?\n]*?(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{1,4})\s*(です|と申します)[。.]\s*"
 )
 _EN_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.,!\n]{0,30}[,.!]?\s*", re.I)
 _EN_SELF = re.compile(
@@ -59,6 +64,15 @@ def core_question(text: str) -> str:
         kept.pop()  # a name left alone on the last line
     core = " ".join(kept)
     return core if len(core) >= len(folded) // 4 else text
+
+
+def without_self_introduction(question: str, analyzer: Analyzer) -> str:
+    """The question less an opening sentence that introduces its writer (大学生の藤田です。), which `core_question`
+    keeps where no organisation names them, when the `analyzer` reads that name as a person's."""
+    match = _JA_SELF_WITHOUT_ORGANISATION.match(question)
+    if match and match.end() < len(question) and match.group("name") in analyzer.person_names(match.group(0)):
+        return question[match.end() :]
+    return question
 
 
 def _is_courtesy(sentence: str) -> bool:

@@ -51,7 +51,13 @@ from app.reports.schemas import (
 )
 from indexer.analysis import Analyzer, KanaConverter, Token, has_japanese, kana_only, typed_in_kana
 from indexer.embedders import Embedder, is_japanese_text, unit_rows
-from retrieval.inquiry import LONG_MAIL_CHARS, SENTENCE_CHARS, core_question, kana_keywords
+from retrieval.inquiry import (
+    LONG_MAIL_CHARS,
+    SENTENCE_CHARS,
+    core_question,
+    kana_keywords,
+    without_self_introduction,
+)
 from retrieval.search import SearchIndex, question_vectors
 from retrieval.topic_space import JAPANESE_TOPIC_SIMILARITY, TopicSpace
 from retrieval.vocabulary import Label
@@ -63,10 +69,6 @@ SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
 _LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
 # MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
 _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
-# A first sentence that ends in a name and です (ベーシックプランを使っている大西です。).
-_SELF_INTRODUCTION = re.compile(
-    r"[^。！？!?\n]*?(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{1,4})\s*(です|と申します)[。.]\s*"
-)
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
 # Why: docs/decisions/0015-gap-topic-clustering.md
 DIRECT_CLUSTERING_LIMIT = 3000
@@ -364,9 +366,7 @@ def team_locale(index: SearchIndex | None) -> str | None:
     return Counter(index.article_locale).most_common(1)[0][0]
 
 
-def representative_question(
-    members: list[Inquiry], closeness: Vectors, locale: str | None, analyzer: Analyzer | None = None
-) -> str:
+def representative_question(members: list[Inquiry], closeness: Vectors, locale: str | None, analyzer: Analyzer) -> str:
     """The member closest to the topic's centre, in the team's language and converted to kanji where a member is,
     without courtesies, nor a self-introduction whose name the `analyzer` reads as a person's."""
     order = np.argsort(-closeness, kind="stable").tolist()
@@ -374,16 +374,7 @@ def representative_question(
     order = [i for i in order if not kana_only(members[i].text)] + [i for i in order if kana_only(members[i].text)]
     in_team_language = [i for i in order if _language(members[i]) == locale]
     question = core_question(members[(in_team_language or order)[0]].text)
-    return without_self_introduction(question, analyzer) if analyzer is not None else question
-
-
-def without_self_introduction(question: str, analyzer: Analyzer) -> str:
-    """The question less an opening sentence that introduces its writer (大学生の藤田です。), which `core_question`
-    keeps where no company names them: a customer's name heads no report."""
-    match = _SELF_INTRODUCTION.match(question)
-    if match and match.end() < len(question) and match.group("name") in analyzer.person_names(match.group(0)):
-        return question[match.end() :]
-    return question
+    return without_self_introduction(question, analyzer)
 
 
 def _language(inquiry: Inquiry) -> str:
