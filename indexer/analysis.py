@@ -19,6 +19,9 @@ from typing import Any
 import Stemmer
 
 _SKIPPED_POS = {"助詞", "助動詞", "補助記号", "記号", "空白"}
+# Words that name nothing a question is about: pronouns (どこ), adnominals (この), adverbs (まだ), interjections
+# (こんにちは) and conjunctions; and adjectives that lean on another word (いい, ない, ほしい).
+_FUNCTION_POS = {"代名詞", "連体詞", "副詞", "感動詞", "接続詞"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})-(\d{2,6})(?![0-9])")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
@@ -98,9 +101,10 @@ class Analyzer:
         """Index terms of text, in order, repeats kept (BM25 counts them)."""
         return [token.term for token in self.tokens(text)]
 
-    def tokens(self, text: str, *, without_names: bool = False) -> list[Token]:
+    def tokens(self, text: str, *, without_names: bool = False, content_words: bool = False) -> list[Token]:
         """Terms with their character offsets in the NFKC-lower-cased text; `without_names`: less the words MeCab
-        reads as people's names (田中, 小野寺)."""
+        reads as people's names (田中, 小野寺); `content_words`: less the Japanese words that name nothing (どこ, いい,
+        まだ), which search keeps as terms."""
         folded = unicodedata.normalize("NFKC", text).lower()
         tokens: list[Token] = []
         for match in _CODE.finditer(folded):
@@ -110,7 +114,9 @@ class Analyzer:
         else:
             for start, _end, chunk in _script_runs(folded):
                 if has_japanese(chunk):
-                    tokens.extend(self._japanese_tokens(chunk, start, without_names=without_names))
+                    tokens.extend(
+                        self._japanese_tokens(chunk, start, without_names=without_names, content_words=content_words)
+                    )
                 else:
                     tokens.extend(self._english_tokens(chunk, start))
         tokens.sort(key=lambda token: token.start)
@@ -131,7 +137,9 @@ class Analyzer:
                 continue
             yield Token(self._stem(word), offset + match.start(), offset + match.end())
 
-    def _japanese_tokens(self, chunk: str, offset: int, *, without_names: bool = False) -> Iterator[Token]:
+    def _japanese_tokens(
+        self, chunk: str, offset: int, *, without_names: bool = False, content_words: bool = False
+    ) -> Iterator[Token]:
         if self._tagger is None:
             yield from _bigrams(chunk, offset)
             return
@@ -146,6 +154,8 @@ class Analyzer:
             if pos in _SKIPPED_POS:
                 continue
             if without_names and _is_person_name(word):
+                continue
+            if content_words and _names_nothing(word):
                 continue
             # unidic lemmas of loanwords carry their origin ("カード-card"): keep the Japanese part.
             term = lemma.split("-")[0] if lemma else surface
@@ -224,6 +234,11 @@ class Analyzer:
 
 def _is_person_name(word: Any) -> bool:
     return bool(word.feature_raw.split(",", 3)[1:3] == ["固有名詞", "人名"])
+
+
+def _names_nothing(word: Any) -> bool:
+    pos, detail = word.feature_raw.split(",", 2)[:2]
+    return pos in _FUNCTION_POS or (pos == "形容詞" and detail == "非自立可能")
 
 
 def pos_and_lemma(word: Any) -> tuple[str, str | None]:

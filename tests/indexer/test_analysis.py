@@ -155,3 +155,15 @@ def test_tokens_without_names_leave_out_the_surname_of_a_self_introduction_not_i
     assert "野口" in surfaces(analyzer.tokens(text))
     without = surfaces(analyzer.tokens(text, without_names=True))
     assert "野口" not in without and {"予約", "変更", "店長"} <= without
+
+
+def test_content_words_leave_out_the_words_that_name_nothing(analyzer: Analyzer) -> None:
+    text = "こんにちは。この前の請求書がまだ届かないのですが、どこで見ればいいですか"
+
+    def surfaces(tokens: list[Token]) -> set[str]:
+        return {text[token.start : token.end] for token in tokens}
+
+    assert {"こんにちは", "この", "まだ", "どこ", "いい"} <= surfaces(analyzer.tokens(text))  # search keeps them
+    content = surfaces(analyzer.tokens(text, content_words=True))
+    assert not {"こんにちは", "この", "まだ", "どこ", "いい"} & content
+    assert {"請求", "届か", "見れ"} <= content

@@ -65,8 +65,10 @@ from retrieval.vocabulary import Label
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.gaps")
 SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
-# Lemmas too generic to name a topic ("how to", "can", "want").
-_LABEL_STOPWORDS = frozenset({"遣る", "出来る", "知る", "思う", "欲しい", "たい", "can", "do", "doe", "want", "need"})
+# Lemmas too generic to name a topic ("how to", "can", "want", "come", "have it done").
+_LABEL_STOPWORDS = frozenset(
+    {"遣る", "出来る", "知る", "思う", "欲しい", "たい", "来る", "貰う", "呉れる", "can", "do", "doe", "want", "need"}
+)
 # MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
 _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
 # Above this many inquiries, leader clustering first shrinks the problem for agglomerative clustering.
@@ -268,9 +270,10 @@ class AnalysedText:
 
     @classmethod
     def of(cls, text: str, analyzer: Analyzer) -> AnalysedText:
-        """Its tokens without people's names: a mail's self-introduction (サロン花の田中です) names no need."""
+        """Its tokens without people's names, since a mail's self-introduction (サロン花の田中です) names no need, nor
+        the words that name nothing (どこ, いい)."""
         folded = unicodedata.normalize("NFKC", text).lower()
-        return cls(folded, analyzer.tokens(folded, without_names=True))
+        return cls(folded, analyzer.tokens(folded, without_names=True, content_words=True))
 
 
 def key_terms(
@@ -324,8 +327,8 @@ def topic_label(
     other = [m for m in members if not has_japanese(m.folded)]
     dominant, minority = (japanese, other) if len(japanese) >= len(other) else (other, japanese)
     label = " / ".join(key_terms(dominant, corpus_counts, corpus_docs, shared=shared, misspelt=misspelt))
-    if minority:
-        minority_terms = key_terms(minority, corpus_counts, corpus_docs, k=2, shared=shared, misspelt=misspelt)
+    minority_terms = key_terms(minority, corpus_counts, corpus_docs, k=2, shared=shared, misspelt=misspelt)
+    if minority_terms:
         label += " (" + " / ".join(minority_terms) + ")"
     return label
 

@@ -222,6 +222,24 @@ def test_a_representative_question_prefers_a_member_converted_to_kanji(analyzer:
     )
 
 
+def test_a_label_leaves_out_words_that_name_nothing(analyzer: Analyzer) -> None:
+    texts = ("ソファはどこに捨てればいいですか", "ソファを捨てたいのですが、どこに出せばいいですか", "ソファ どこ")
+    members = [gaps.AnalysedText.of(text, analyzer) for text in texts]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    terms = gaps.key_terms(members, corpus, 10, k=10)
+    assert "ソファ" in terms and not {"どこ", "いい"} & set(terms)
+
+
+def test_a_label_shows_no_empty_brackets_when_the_other_language_names_nothing(analyzer: Analyzer) -> None:
+    texts = ("scorecard export", "scorecard template", "どこですか")
+    members = [gaps.AnalysedText.of(text, analyzer) for text in texts]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    label = gaps.topic_label(members, corpus, 10)
+    assert label.startswith("scorecard") and "(" not in label
+
+
 def test_a_label_leaves_out_mecabs_guesses_at_unconverted_kana(analyzer: Analyzer) -> None:
     members = [gaps.AnalysedText.of(text, analyzer) for text in ("めんせつ にってい へんこう", "面接 日程 変更")]
     corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
