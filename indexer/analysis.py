@@ -23,6 +23,7 @@ _SKIPPED_POS = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 # (こんにちは) and conjunctions; and adjectives that lean on another word (いい, ない, ほしい).
 _FUNCTION_POS = {"代名詞", "連体詞", "副詞", "感動詞", "接続詞"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_APOSTROPHE = re.compile(r"['’]")
 _CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})-(\d{2,6})(?![0-9])")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -103,14 +104,14 @@ class Analyzer:
 
     def tokens(self, text: str, *, without_names: bool = False, content_words: bool = False) -> list[Token]:
         """Terms with their character offsets in the NFKC-lower-cased text; `without_names`: less the words MeCab
-        reads as people's names (田中, 小野寺); `content_words`: less the Japanese words that name nothing (どこ, いい,
-        まだ), which search keeps as terms."""
+        reads as people's names (田中, 小野寺); `content_words`: less the words that name nothing (どこ, いい, まだ,
+        we're), which search keeps as terms."""
         folded = unicodedata.normalize("NFKC", text).lower()
         tokens: list[Token] = []
         for match in _CODE.finditer(folded):
             tokens.append(Token(match.group(1) + match.group(2), match.start(), match.end()))
         if not has_japanese(folded):  # most text: one pass, since no English word spans a space
-            tokens.extend(self._english_tokens(folded, 0))
+            tokens.extend(self._english_tokens(folded, 0, content_words=content_words))
         else:
             for start, _end, chunk in _script_runs(folded):
                 if has_japanese(chunk):
@@ -118,7 +119,7 @@ class Analyzer:
                         self._japanese_tokens(chunk, start, without_names=without_names, content_words=content_words)
                     )
                 else:
-                    tokens.extend(self._english_tokens(chunk, start))
+                    tokens.extend(self._english_tokens(chunk, start, content_words=content_words))
         tokens.sort(key=lambda token: token.start)
         return tokens
 
@@ -130,10 +131,12 @@ class Analyzer:
         chunks = [chunk for _, _, chunk in _script_runs(folded) if has_japanese(chunk)]
         return [word.surface for chunk in chunks for word in self._tagger(chunk) if _is_person_name(word)]
 
-    def _english_tokens(self, chunk: str, offset: int) -> Iterator[Token]:
+    def _english_tokens(self, chunk: str, offset: int, *, content_words: bool = False) -> Iterator[Token]:
         for match in _ASCII_WORD.finditer(chunk):
             word = match.group(0)
             if word in _ENGLISH_STOPWORDS:
+                continue
+            if content_words and _APOSTROPHE.split(word)[0] in _ENGLISH_STOPWORDS:  # i'm, we're, it's
                 continue
             yield Token(self._stem(word), offset + match.start(), offset + match.end())
 

@@ -167,3 +167,9 @@ def test_content_words_leave_out_the_words_that_name_nothing(analyzer: Analyzer)
     content = surfaces(analyzer.tokens(text, content_words=True))
     assert not {"こんにちは", "この", "まだ", "どこ", "いい"} & content
     assert {"請求", "届か", "見れ"} <= content
+
+
+def test_content_words_leave_out_the_contractions_of_words_search_leaves_out(analyzer: Analyzer) -> None:
+    text = "we're trying to export what i'm paying"
+    assert {"we'r", "i'm"} <= set(analyzer.terms(text))
+    assert [t.term for t in analyzer.tokens(text, content_words=True)] == ["tri", "export", "pay"]
