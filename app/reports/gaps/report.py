@@ -34,6 +34,7 @@ from sqlmodel import Session
 
 from app.db.models import unpacked_vector
 from app.reports.deflection import CLASSIFIED_SETS_SQL, DeflectionPolicy, deflection_report
+from app.reports.gaps.english import need_weight
 from app.reports.gaps.live_topics import publish_topics, ticket_summary
 from app.reports.gaps.spelling import Misspellings
 from app.reports.period import Period
@@ -295,8 +296,9 @@ def key_terms(
         counts.update({token.term for token in member.tokens})
         for token in member.tokens:
             surfaces.setdefault(token.term, Counter())[member.folded[token.start : token.end]] += 1
+    # The words all English uses weigh less (one, get, same): they set a small topic apart as much as its need's do.
     scored = [
-        (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])), term)
+        (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])) * _need_weight(surfaces[term]), term)
         for term, count in counts.items()
         if len(term) > 1
         and not term.startswith("[")
@@ -313,6 +315,11 @@ def key_terms(
         if len(chosen) == k:
             break
     return chosen
+
+
+def _need_weight(surfaces: Counter[str]) -> float:
+    surface = surfaces.most_common(1)[0][0]
+    return need_weight(surface) if surface.isascii() else 1.0
 
 
 def topic_label(

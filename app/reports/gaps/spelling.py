@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from spellchecker import SpellChecker
 
+from app.reports.gaps.english import english_words
 from indexer.analysis import Analyzer, has_japanese
 
 _LATIN_TERM = re.compile(r"[a-z]{4,}")
 # From this many letters two edits apart is still a slip of the keyboard (salesfroce, recidence), not another word.
 TWO_EDITS_FROM = 8
-
-
-@cache
-def english_words() -> SpellChecker:
-    """The English dictionary (pyspellchecker's word list), loaded once per process."""
-    return SpellChecker(language="en")
 
 
 class Misspellings:
