@@ -298,6 +298,8 @@ _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u3096ー]+$")
 # A reading this short (one kana) matches inside too many words to say which one was meant.
 _MIN_READING = 2
 _MIN_READING_INSIDE = 3
+# The one kana a chunk of two-kana words may leave between them: a particle (紙の契約書).
+_PARTICLES = frozenset("はがをにでとのもへやか")
 _SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮー")
 
 
@@ -344,14 +346,14 @@ class KanaConverter:
         # Two kana are as often a piece of another word (ぽいんと is not ぽ・イン・と): words that short are
         # taken only when the words found explain the whole chunk but a particle (かみのけいやくしょ: 紙の契約書).
         converted, left_as_typed = self._segmented(chunk, shortest=_MIN_READING)
-        if left_as_typed <= 1:
+        if not left_as_typed or left_as_typed in _PARTICLES:  # つくる is not 付く + る
             return converted
         return self._segmented(chunk, shortest=_MIN_READING_INSIDE)[0]
 
-    def _segmented(self, chunk: str, *, shortest: int) -> tuple[str, int]:
-        """The chunk by longest match on the vocabulary's readings, and how many characters matched nothing."""
+    def _segmented(self, chunk: str, *, shortest: int) -> tuple[str, str]:
+        """The chunk by longest match on the vocabulary's readings, and the characters that matched nothing."""
         out: list[str] = []
-        left_as_typed = i = 0
+        left_as_typed, i = "", 0
         while i < len(chunk):
             # A typed piece may be longer than its key by the long-vowel marks the key drops.
             for j in range(min(len(chunk), i + 2 * self._longest), i + _MIN_READING - 1, -1):
@@ -369,7 +371,7 @@ class KanaConverter:
                     break
             else:
                 out.append(chunk[i])
-                left_as_typed += 1
+                left_as_typed += chunk[i]
                 i += 1
         return "".join(out), left_as_typed
 

@@ -103,6 +103,7 @@ def test_kana_typed_without_conversion_is_converted_with_the_vocabularys_words(a
     assert converter.convert("てんぷれーと りれき") == "テンプレート 履歴"  # katakana words, long-vowel marks too
     assert converter.convert("ﾃﾝﾌﾟﾚｰﾄ") == "テンプレート"  # half-width kana
     assert converter.convert("かみのけいやくしょ") == "紙の契約書"  # a compound whole, an unknown particle kept
+    assert KanaConverter({"ツク": "付く"}).convert("つくる") == "つくる"  # る is no particle: 付くる is no word
     assert converter.convert("ぴよぴよ めんせつ") == "ぴよぴよ 面接"  # what matches nothing is kept as typed
     assert converter.convert("面接 にってい") == "面接 日程"
     assert converter.convert("面接にってい") == "面接にってい"  # a chunk with kanji was converted by its writer
