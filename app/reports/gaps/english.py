@@ -12,7 +12,7 @@ from functools import cache
 
 from spellchecker import SpellChecker
 
-# Words English uses more often than once in this many (one, same, get, way; about its 3,000 commonest) name no need
+# Words English uses more often than once in this many (one, same, get, way: its 700 commonest) name no need
 # by themselves: their weight in a label falls with how common they are.
 COMMON_WORD_SHARE = 1e-4
 
