@@ -32,8 +32,12 @@ _JA_COURTESY = re.compile(
     r")"
 )
 # A self-introduction: an organisation, then a surname before です / と申します (株式会社ミナトシステムの佐藤です).
+# After a business named in katakana (ネイルサロン ルーチェの代表、上田です), the surname follows の, 、 or a space:
+# 当サロンは完全予約制です says what the salon is.
 _JA_SELF = re.compile(
-    r"(株式会社|有限会社|合同会社|商事|店|舎|堂|部|課|担当|工房|事務所|」).{0,20}?[\u4e00-\u9fff]{1,4}\s*(です|と申します)[。.]?\s*$"
+    r"((株式会社|有限会社|合同会社|商事|店|舎|堂|部|課|担当|工房|事務所|」).{0,20}?"
+    r"|(サロン|クリニック|スタジオ|ショップ|ストア|オフィス).{0,20}?[の、\s])"
+    r"[\u4e00-\u9fff々]{1,4}\s*(です|と申します)[。.]?\s*$"
 )
 # An opening sentence that ends in a name and です, no organisation before it (ベーシックプランを使っている大西です。):
 # only MeCab tells the name from a noun (解約の件です。).

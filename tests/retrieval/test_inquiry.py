@@ -1,7 +1,7 @@
 import pytest
 
 from indexer.analysis import Analyzer
-from retrieval.inquiry import without_self_introduction
+from retrieval.inquiry import core_question, without_self_introduction
 
 
 @pytest.mark.parametrize(
@@ -18,3 +18,27 @@ def test_an_opening_self_introduction_is_cut_only_where_its_name_is_a_persons(
     analyzer: Analyzer, question: str, expected: str
 ) -> None:
     assert without_self_introduction(question, analyzer) == expected
+
+
+@pytest.mark.parametrize(
+    ("mail", "expected"),
+    [
+        (  # a business named in katakana, then the writer's surname
+            "お世話になっております。ネイルサロン ルーチェの代表、上田です。"
+            "ジェルのオフと新しいデザインを一緒に予約できますか。",
+            "ジェルのオフと新しいデザインを一緒に予約できますか。",
+        ),
+        (
+            "みどり歯科クリニックの事務長、佐々木です。前日に予約のお知らせを自動で送ることはできますか。",
+            "前日に予約のお知らせを自動で送ることはできますか。",
+        ),
+        (  # what the salon is, not who writes: kept
+            "当サロンは完全予約制です。当日のネット予約を止めて、電話だけで受けることはできますか。",
+            "当サロンは完全予約制です。 当日のネット予約を止めて、電話だけで受けることはできますか。",
+        ),
+    ],
+)
+def test_a_mail_is_searched_without_a_self_introduction_after_a_business_named_in_katakana(
+    mail: str, expected: str
+) -> None:
+    assert core_question(mail) == expected
