@@ -66,9 +66,10 @@ from retrieval.vocabulary import Label
 Vectors = npt.NDArray[np.float32]
 logger = logging.getLogger("deflect.gaps")
 SUGGESTION_SET, IMPORTED_TICKET = "suggestion_set", "imported_ticket"
-# Lemmas too generic to name a topic ("how to", "can", "want", "come", "have it done").
+# Lemmas too generic to name a topic ("how to", "can", "want", "come", "have it done"). Words that name nothing at
+# all (どこ, いい, ほしい) are not among a label's tokens: AnalysedText.of.
 _LABEL_STOPWORDS = frozenset(
-    {"遣る", "出来る", "知る", "思う", "欲しい", "たい", "来る", "貰う", "呉れる", "can", "do", "doe", "want", "need"}
+    {"遣る", "出来る", "知る", "思う", "来る", "貰う", "呉れる", "can", "do", "doe", "want", "need"}
 )
 # MeCab's guesses at kana typed without conversion (ぼー, しゅ, こう from めんせつ にってい): no word a team reads.
 _KANA_SCRAP = re.compile(r"[\u3041-\u3096ー]{1,3}")
