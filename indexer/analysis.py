@@ -22,6 +22,7 @@ _SKIPPED_POS = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 # Words that name nothing a question is about: pronouns (どこ), adnominals (この), adverbs (まだ), interjections
 # (こんにちは) and conjunctions; and adjectives that lean on another word (いい, ない, ほしい).
 _FUNCTION_POS = {"代名詞", "連体詞", "副詞", "感動詞", "接続詞"}
+_INFLECTED_POS = {"動詞", "形容詞"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _APOSTROPHE = re.compile(r"['’]")
 _CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})-(\d{2,6})(?![0-9])")
@@ -48,6 +49,9 @@ class Token:
     term: str
     start: int
     end: int
+    # Only with `content_words`: an inflected Japanese word's dictionary form as its writer spelt it (送っ: 送る,
+    # やめ: やめる), where that differs from the text; else "".
+    base: str = ""
 
 
 def normalize(text: str) -> str:
@@ -170,7 +174,8 @@ class Analyzer:
                 term = term.rstrip("ー")
             if term in _JAPANESE_STOPWORDS:
                 continue
-            yield Token(term, offset + start, offset + position)
+            base = _dictionary_form(word, pos) if content_words else ""
+            yield Token(term, offset + start, offset + position, base if base != surface else "")
 
     def reading_terms(self, text: str) -> list[str]:
         """Bigrams of how the text's Japanese is read, in katakana: 給与明細 and きゅうよめいさい meet.
@@ -242,6 +247,17 @@ def _is_person_name(word: Any) -> bool:
 def _names_nothing(word: Any) -> bool:
     pos, detail = word.feature_raw.split(",", 2)[:2]
     return pos in _FUNCTION_POS or (pos == "形容詞" and detail == "非自立可能")
+
+
+def _dictionary_form(word: Any, pos: str) -> str:
+    """A verb's or adjective's dictionary form in its writer's spelling (unidic's orthBase: やめ is やめる, where the
+    lemma is 止める); "" for other words and unknown ones."""
+    if pos not in _INFLECTED_POS:
+        return ""
+    if '"' in word.feature_raw:
+        return str(word.feature.orthBase or "")
+    fields = word.feature_raw.split(",", 11)
+    return fields[10] if len(fields) > 10 else ""
 
 
 def pos_and_lemma(word: Any) -> tuple[str, str | None]:

@@ -170,6 +170,13 @@ def test_content_words_leave_out_the_words_that_name_nothing(analyzer: Analyzer)
     assert {"請求", "届か", "見れ"} <= content
 
 
+def test_content_words_carry_an_inflected_words_dictionary_form_in_its_writers_spelling(analyzer: Analyzer) -> None:
+    text = "申し込んだカードが届かないので、やめたい"
+    bases = {text[t.start : t.end]: t.base for t in analyzer.tokens(text, content_words=True)}
+    assert bases == {"申し込ん": "申し込む", "カード": "", "届か": "届く", "やめ": "やめる"}
+    assert all(not t.base for t in analyzer.tokens(text))  # search does not read them
+
+
 def test_content_words_leave_out_the_contractions_of_words_search_leaves_out(analyzer: Analyzer) -> None:
     text = "we're trying to export what i'm paying"
     assert {"we'r", "i'm"} <= set(analyzer.terms(text))

@@ -293,10 +293,15 @@ def key_terms(
     """
     counts: Counter[str] = Counter()
     surfaces: dict[str, Counter[str]] = {}
+    # A Japanese verb is shown in its dictionary form, as its writer spelt it: 送る, not the 送っ of 送った.
+    shown_as: dict[str, str] = {}
     for member in members:
         counts.update({token.term for token in member.tokens})
         for token in member.tokens:
-            surfaces.setdefault(token.term, Counter())[member.folded[token.start : token.end]] += 1
+            surface = member.folded[token.start : token.end]
+            surfaces.setdefault(token.term, Counter())[surface] += 1
+            if token.base:
+                shown_as[surface] = token.base
     # The words all English uses weigh less (one, get, same): they set a small topic apart as much as its need's do.
     scored = [
         (count * math.log(1 + corpus_docs / max(1, corpus_counts[term])) * _need_weight(surfaces[term]), term)
@@ -312,7 +317,7 @@ def key_terms(
         surface = surfaces[term].most_common(1)[0][0]
         if misspelt is not None and corpus_counts[term] <= 1 and misspelt(term, surface):
             continue
-        chosen.append(surface)
+        chosen.append(shown_as.get(surface, surface))
         if len(chosen) == k:
             break
     return chosen

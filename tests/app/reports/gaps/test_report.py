@@ -231,6 +231,17 @@ def test_a_label_leaves_out_words_that_name_nothing(analyzer: Analyzer) -> None:
     assert "ソファ" in terms and not {"どこ", "いい"} & set(terms)
 
 
+def test_a_label_shows_japanese_verbs_in_their_dictionary_form_as_written(analyzer: Analyzer) -> None:
+    texts = ("父が亡くなった後の手続き", "母が亡くなったので葬儀の相談", "葬儀をやめたい")
+    members = [gaps.AnalysedText.of(text, analyzer) for text in texts]
+    corpus = Counter(term for member in members for term in {t.term for t in member.tokens})
+
+    terms = gaps.key_terms(members, corpus, 10, k=10)
+    # 亡くなっ is a fragment of 亡くなった; やめ is shown as written, not as the lemma 止める.
+    assert {"亡くなる", "葬儀", "やめる"} <= set(terms)
+    assert not {"亡くなっ", "やめ", "止める"} & set(terms)
+
+
 def test_a_label_shows_no_empty_brackets_when_the_other_language_names_nothing(analyzer: Analyzer) -> None:
     texts = ("scorecard export", "scorecard template", "どこですか")
     members = [gaps.AnalysedText.of(text, analyzer) for text in texts]
