@@ -80,7 +80,7 @@ def test_a_locale_with_a_region_or_capitals_names_the_help_centers_own(
     [
         ({"text": ""}, "text is empty"),
         ({"text": "   \u3000 "}, "text is empty"),
-        ({"text": "あ" * 2001}, "longer than 2000"),
+        ({"text": "あ" * 10_001}, "longer than 10000"),
         ({"text": "質問", "locale": "xx"}, "locale 'xx' is not one of ja, en"),
         ({"text": "質問", "locale": "fr-JA"}, "locale 'fr-JA' is not one of ja, en"),
         ({"text": "質問", "limit": 0}, "limit"),
