@@ -34,6 +34,7 @@ from app.privacy import Redactor
 from app.reports.gaps.report import GapSettings, Inquiry, build_topics, gap_report, help_center_terms
 from app.reports.period import Period
 from app.reports.schemas import GapReport
+from app.settings import Settings
 from app.suggestions import Suggester, SuggestPolicy, SuggestRequest, suggest
 from app.vocabulary import Action
 from bench.datasets import Dataset, Query, default_datasets_dir, helpcenter_names, holdout_names, load_dataset
@@ -96,7 +97,13 @@ def run_queries(
     db_path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db_path}")
     create_tables(engine)
-    policy = SuggestPolicy(("ja", "en"), 2, 2000, {"default": DEFAULT_THRESHOLDS})
+    defaults = Settings.model_fields
+    policy = SuggestPolicy(
+        ("ja", "en"),
+        defaults["min_query_chars"].default,
+        defaults["max_query_chars"].default,
+        {"default": DEFAULT_THRESHOLDS},
+    )
     calibration = calibration_for(embedder.name, load_calibrations())
     suggester = Suggester(embedder=embedder, calibration=calibration, redactor=Redactor(), policy=policy)
     ids: dict[str, Query] = {}

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from app.api.routes.suggest import MAX_GET_CHARS
 from bench.datasets import (
     HELPCENTERS_DIR,
     Dataset,
@@ -48,12 +49,14 @@ SEARCH_SHOWN, FORM_SHOWN = 5, 3  # what a search box and an inquiry form show at
 
 
 def ask(client: httpx.Client, query: Query, channel: str) -> dict[str, Any]:
-    """One question as a customer's page asks it: GET for the search box, POST for the form."""
-    if channel == "search":
+    """One question as a customer's page asks it: GET for the search box, POST for the form and for a mail pasted
+    into the search box, too long for a URL."""
+    if channel == "search" and len(query.text) <= MAX_GET_CHARS:
         params = {"q": query.text, "locale": query.locale, "channel": "search", "limit": 10}
         response = client.get("/v1/suggest", params=params)
     else:
-        response = client.post("/v1/suggest", json={"text": query.text, "locale": query.locale, "channel": channel})
+        payload = {"text": query.text, "locale": query.locale, "channel": channel}
+        response = client.post("/v1/suggest", json=payload | ({"limit": 10} if channel == "search" else {}))
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body

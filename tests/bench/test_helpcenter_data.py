@@ -7,7 +7,7 @@ import pytest
 
 from bench.datasets import helpcenter_names, holdout_names, load_helpcenter
 
-KINDS = {"keyword", "sentence", "mail", "kana_typo", "cross_lingual"}
+KINDS = {"keyword", "sentence", "mail", "long_mail", "kana_typo", "cross_lingual"}
 
 
 @pytest.mark.parametrize("name", [*helpcenter_names(), *holdout_names()])

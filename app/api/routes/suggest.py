@@ -45,13 +45,16 @@ def suggest_articles(
     return _response(result, body.channel)
 
 
+# Search boxes send short text; longer questions go by POST (long URLs are refused by HTTP servers).
+MAX_GET_CHARS = 1000
+
+
 @router.get("/suggest", response_model=SuggestResponse)
 def suggest_articles_for_search_box(
     session: SessionDep,
     live_index: LiveIndexDep,
     suggester: SuggesterDep,
-    # Search boxes send short text; longer questions go by POST (long URLs are refused by HTTP servers).
-    q: str = Query(description="the text in the search box (POST for longer questions)", max_length=1000),
+    q: str = Query(description="the text in the search box (POST for longer questions)", max_length=MAX_GET_CHARS),
     locale: str | None = Query(default=None, max_length=16),
     channel: Channel = Channel.SEARCH,
     client_id: str | None = Query(default=None, max_length=128),
