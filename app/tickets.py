@@ -44,6 +44,7 @@ from app.reports.period import EARLIEST, LATEST
 from indexer.analysis import normalize
 from indexer.embedders import Embedder
 from indexer.importers import html_to_markdown
+from retrieval.inquiry import core_question
 
 Vectors = npt.NDArray[np.float32]
 TicketFormat = Literal["csv", "json"]
@@ -82,7 +83,8 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
 MAX_ID_CHARS = 200
 MAX_SUBJECT_CHARS = 1_000
 MAX_BODY_CHARS = 20_000  # a ticket body longer than this is cut (quoted mail threads, logs)
-EMBEDDED_CHARS = 2_000  # as much as a question may be long: the start of a ticket says what it is about
+# A ticket is embedded from the start of its question: that says what it is about (quoted threads and logs follow).
+EMBEDDED_CHARS = 2_000
 MAX_PROBLEMS = 20
 _FUTURE_SLACK_SECONDS = 86400
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
@@ -410,7 +412,10 @@ def import_tickets(
     new = [p for ticket_id, p in prepared.items() if ticket_id not in existing]
     rows: list[dict[str, Any]] = []
     for done, item in enumerate(new, start=1):
-        vector = embedder.embed_queries([normalize(f"{item.subject}\n{item.body}")[:EMBEDDED_CHARS]])[0]
+        # Without a mail's greeting and signature, as a suggestion set's question is: one need's tickets and form
+        # questions then meet in the gap topics. Why: docs/decisions/0046-tickets-embedded-by-their-question.md
+        question = normalize(core_question(f"{item.subject}\n{item.body}"))
+        vector = embedder.embed_queries([question[:EMBEDDED_CHARS]])[0]
         topic_id = assign_topic(vector) if assign_topic else None
         receipt.assigned += topic_id is not None
         rows.append(

@@ -4,7 +4,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from app.db.models import HelpdeskTicket
+from app.db.models import HelpdeskTicket, packed_vector
 from app.privacy import Redactor
 from app.retention import purge_expired_tickets
 from app.tickets import (
@@ -152,6 +152,18 @@ def test_personal_data_is_redacted_before_it_is_stored(session: Session) -> None
     assert stored.subject == "連絡先 [EMAIL]"
     assert stored.body == "電話は[PHONE]、カードは[CARD]です"
     assert stored.created_at.astimezone(dt.UTC) == dt.datetime(2026, 2, 20, 1, 0, tzinfo=dt.UTC)
+
+
+def test_a_ticket_is_embedded_as_its_question_without_the_mails_greeting_and_signature(session: Session) -> None:
+    question = "パスワードを忘れてログインできません。再設定の方法を教えてください。"
+    body = f"いつもお世話になっております。\n{question}\nよろしくお願いいたします。\n山田 090-1234-5678"
+    data = json.dumps([{"id": "zd-9", "subject": "", "body": body, "created_at": "2026-02-20T10:00:00+09:00"}])
+    _import(session, data.encode())
+    stored = session.get(HelpdeskTicket, "zd-9")
+    assert stored is not None and stored.vector is not None
+    # The vector of its two sentences alone, as the same mail's suggestion set would have it.
+    alone = "パスワードを忘れてログインできません。 再設定の方法を教えてください。"
+    assert stored.vector == packed_vector(HashingEmbedder().embed_queries([alone])[0])
 
 
 def test_importing_the_same_export_again_adds_nothing(session: Session) -> None:
