@@ -22,6 +22,8 @@ LONG_MAIL_CHARS = 120
 
 # Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
 _SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")
+# The same, across line breaks: mail clients wrap lines inside a sentence.
+_WRAPPED_SENTENCES = re.compile(r"(?:[^。！？!?.]|\.(?=\w))+[。！？!?.]*")
 _JA_COURTESY = re.compile(
     r"^\s*("
     r"(いつも|平素より?)?(大変)?お世話に(なって)?(おります|なります)"
@@ -53,6 +55,18 @@ _EN_CLOSING = re.compile(
     r"kind regards|regards|best|cheers|sincerely)\s*[,!.]?\s*(\n|$|[A-Z])",
     re.I,
 )
+# A sentence that asks: a question mark, the endings of a Japanese question or request (…でしょうか, …ますか,
+# 教えてください, …したいのですが), or an English question's or request's opening.
+_JA_ASKING = re.compile(
+    r"(か|かね|ください|下さい|ほしい(です)?|欲しい(です)?|たい(です|のですが)?|教えて|知りたい(です)?|のですが|んですが)"
+    r"[。.]?\s*$"
+)
+_EN_ASKING = re.compile(
+    r"^(how|what|where|when|why|which|who|can|could|would|is there|are there|do|does|did|should|will|may)\b"
+    r"|\b(please|i would like|i'd like|i want to|we want to|i need to|we need to|is there a way|let me know|"
+    r"wondering|help me)\b",
+    re.I,
+)
 _SENTENCE_ENDS = ("。", ".", "?", "？", "!", "！")
 _CONTACT = re.compile(r"@|\d{2,4}-\d{2,4}-\d{3,4}|\+\d")
 
@@ -68,6 +82,25 @@ def core_question(text: str) -> str:
         kept.pop()  # a name left alone on the last line
     core = " ".join(kept)
     return core if len(core) >= len(folded) // 4 else text
+
+
+def what_it_asks(question: str) -> str:
+    """A long mail's question (`core_question`) cut to the sentences that ask, each with the one before it (どうすれば
+    よいでしょうか needs what it is about); the question as it is when it is short or no sentence asks.
+
+    For reading, not for search: searched whole, a mail's story is evidence of what it is about.
+    Why: docs/decisions/0045-long-mails-are-searched.md
+    """
+    if len(question) < LONG_MAIL_CHARS:
+        return question
+    sentences = [s.strip() for s in _WRAPPED_SENTENCES.findall(question) if s.strip()]
+    asking = [i for i, sentence in enumerate(sentences) if _asks(sentence)]
+    kept = sorted({j for i in asking for j in (i - 1, i) if j >= 0})
+    return " ".join(sentences[j] for j in kept) or question
+
+
+def _asks(sentence: str) -> bool:
+    return sentence.endswith(("?", "？")) or bool(_JA_ASKING.search(sentence) or _EN_ASKING.search(sentence))
 
 
 def without_self_introduction(question: str, analyzer: Analyzer) -> str:

@@ -1,7 +1,7 @@
 import pytest
 
 from indexer.analysis import Analyzer
-from retrieval.inquiry import core_question, without_self_introduction
+from retrieval.inquiry import core_question, what_it_asks, without_self_introduction
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,30 @@ def test_a_mail_is_searched_without_a_self_introduction_after_a_business_named_i
     mail: str, expected: str
 ) -> None:
     assert core_question(mail) == expected
+
+
+STORY = (
+    "We moved the office across town last month, and our manager updated the work location in the settings. "
+    "We also hired three part-time employees, and each of them was invited by email from the administrator screen. "
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (  # the asking sentences, each with the one before it, across a wrapped line
+            STORY + "One of them forgot her password the next day.\nHow can she reset it? Everything else works fine.",
+            "One of them forgot her password the next day. How can she reset it?",
+        ),
+        (STORY, STORY),  # nothing asks: all there is
+        ("How do I reset a password?", "How do I reset a password?"),  # short: as it is
+        (
+            "先月から拠点が増え、スタッフも五名ほど採用しました。設定は管理者の方で済ませ、招待メールも送りました。"
+            "ほとんどのスタッフは問題なく登録でき、シフトの提出も始めています。"
+            "一名だけ招待メールが届かないそうです。招待メールを送り直す方法を教えてください。",
+            "一名だけ招待メールが届かないそうです。 招待メールを送り直す方法を教えてください。",
+        ),
+    ],
+)
+def test_a_long_mail_is_read_by_what_it_asks(question: str, expected: str) -> None:
+    assert what_it_asks(question) == expected

@@ -57,6 +57,7 @@ from retrieval.inquiry import (
     SENTENCE_CHARS,
     core_question,
     kana_keywords,
+    what_it_asks,
     without_self_introduction,
 )
 from retrieval.search import SearchIndex, question_vectors
@@ -389,7 +390,8 @@ def representative_question(members: list[Inquiry], closeness: Vectors, locale: 
     # A member written with kanji reads better than one typed in kana without conversion.
     order = [i for i in order if not kana_only(members[i].text)] + [i for i in order if kana_only(members[i].text)]
     in_team_language = [i for i in order if _language(members[i]) == locale]
-    question = core_question(members[(in_team_language or order)[0]].text)
+    # A long mail's situation is no headline: what it asks is (the member is still the one nearest the centre).
+    question = what_it_asks(core_question(members[(in_team_language or order)[0]].text))
     return without_self_introduction(question, analyzer)
 
 

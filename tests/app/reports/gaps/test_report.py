@@ -402,3 +402,19 @@ def test_build_topics_keeps_one_topic_for_a_need_whose_other_language_split_off(
     failing = [Inquiry(f"q{i}", texts[i], None, vectors[i], {"no_result"}) for i in range(len(truth))]
     topics, _, _ = build_topics(failing, [], index=None, analyzer=analyzer, settings=GapSettings(topic_similarity=0.6))
     assert [t.volume for t in topics] == [10]
+
+
+def test_a_long_mails_representative_question_is_what_it_asks(analyzer: Analyzer) -> None:
+    story = (
+        "お世話になっております。先月から新しい拠点が増え、アルバイトのスタッフも五名ほど採用しました。"
+        "拠点の設定は管理者の方で済ませ、スタッフにはメールで招待を送りました。ほとんどのスタッフは問題なく登録できました。"
+        "一名だけ登録直後にパスワードを忘れてしまい、再設定のメールも届かないそうです。"
+        "パスワードの再設定はどうすればよいでしょうか。よろしくお願いいたします。"
+    )
+    members = [Inquiry("m", story, "ja", np.zeros(3, dtype=np.float32)), Inquiry("s", "勤怠 締め", "ja", np.zeros(3))]
+
+    # Still the member nearest the centre, shown by the sentences that ask, with the one before.
+    assert gaps.representative_question(members, np.array([0.9, 0.5], dtype=np.float32), "ja", analyzer) == (
+        "一名だけ登録直後にパスワードを忘れてしまい、再設定のメールも届かないそうです。 "
+        "パスワードの再設定はどうすればよいでしょうか。"
+    )
