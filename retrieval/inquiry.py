@@ -20,10 +20,11 @@ SENTENCE_CHARS = 25
 # its own in the gap topics' space. Why: docs/decisions/0036-long-mails-a-form-of-their-own.md
 LONG_MAIL_CHARS = 120
 
-# Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5).
-_SENTENCES = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+[。！？!?.]*|\n")
-# The same, across line breaks: mail clients wrap lines inside a sentence.
-_WRAPPED_SENTENCES = re.compile(r"(?:[^。！？!?.]|\.(?=\w))+[。！？!?.]*")
+# Sentences end at 。！？!? or a full stop not inside a word (co.jp, 1.5); a line break ends one too, except where a
+# mail's wrapped lines are read as one (_WRAPPED_SENTENCES).
+_SENTENCE = r"(?:[^。！？!?{}.]|\.(?=\w))+[。！？!?.]*"
+_SENTENCES = re.compile(_SENTENCE.format("\\n") + r"|\n")
+_WRAPPED_SENTENCES = re.compile(_SENTENCE.format(""))
 _JA_COURTESY = re.compile(
     r"^\s*("
     r"(いつも|平素より?)?(大変)?お世話に(なって)?(おります|なります)"
